@@ -1,0 +1,56 @@
+# Two commands do everything on a fresh machine with Python 3.11+ and no GPU:
+#   make book   create .venv if missing, install, execute every notebook (full setting), build the HTML
+#   make test   same set-up, then unit tests, every notebook (QUICK=True), nbval, and the -W book build
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+QUICK_DIR := _build/quick
+FULL_DIR  := _build/full
+
+.PHONY: all env book book-quick test unit notebooks nbval quickbook bench clean help
+
+help:
+	@echo "make book   - set up, execute every notebook (full setting), build _build/html"
+	@echo "make test   - set up, run all tests: unit, notebooks (QUICK), nbval, book build with -W"
+	@echo "make bench  - throughput benchmarks (agent-steps/s, batched vs per-agent loop)"
+
+env: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -r requirements.txt
+	$(PY) -m pip install --no-deps -e .
+	$(PY) -m pip check
+	@touch $(STAMP)
+
+book: env
+	$(PY) tools/build_book.py --full
+	@echo "The book is at $(CURDIR)/_build/html/index.html"
+
+book-quick: env
+	$(PY) tools/build_book.py --quick
+	@echo "The book (QUICK settings) is at $(CURDIR)/_build/html/index.html"
+
+# `make test` = unit tests and the notebook runs (one pytest session: every notebook executed
+# once by papermill with QUICK=True into $(QUICK_DIR)), then nbval re-executes those copies and
+# checks that the cells marked NBVAL_CHECK_OUTPUT reproduce exactly, then the book is built from
+# the same executed copies with -W -n (no third execution).
+test: env
+	rm -rf $(QUICK_DIR)
+	$(PY) -m pytest tests -ra
+	$(PY) -m pytest --nbval-lax -p no:cacheprovider $(QUICK_DIR)/notebooks
+	$(PY) tools/build_book.py --quick --no-execute
+
+unit: env
+	$(PY) -m pytest tests -ra -m "not notebook"
+
+notebooks: env
+	$(PY) -m pytest tests/test_notebooks.py -ra
+
+bench: env
+	$(PY) -m macrobook bench all --json
+
+clean:
+	rm -rf _build

@@ -1,0 +1,257 @@
+"""Actor and critic networks and action heads.
+
+A stochastic ``Actor`` maps observations ``[..., obs_dim]`` to a distribution over one
+agent's action; its head follows the action space:
+
+* ``Discrete``       -> categorical head (logits)
+* ``MultiDiscrete``  -> one categorical per component (log-probabilities add up)
+* ``Box``            -> Gaussian head (state-independent log std; the sample is clipped to
+  the bounds when sent to the economy) or Beta head (samples live in the bounds, so no
+  clipping bias: Chou, Maturana and Scherer 2017).
+
+``DeterministicActor`` and ``QCritic`` are the pieces of DDPG and MADDPG.
+All networks take any number of leading batch dimensions, e.g. ``[E, n, obs_dim]``.
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+from torch import nn
+from torch.distributions import Beta, Categorical, Normal
+
+from .config import ConfigError
+from .envs.spaces import Box, Discrete, MultiDiscrete, Space
+
+ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "silu": nn.SiLU, "gelu": nn.GELU, "elu": nn.ELU}
+
+
+def mlp(in_dim: int, out_dim: int, hidden: Sequence[int] = (64, 64), activation: str = "tanh",
+        out_gain: float = 1.0) -> nn.Sequential:
+    """A multilayer perceptron with orthogonal initialisation (the PPO habit, Engstrom et al. 2020)."""
+    if activation not in ACTIVATIONS:
+        raise ConfigError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    layers: list[nn.Module] = []
+    d = in_dim
+    for h in hidden:
+        lin = nn.Linear(d, h)
+        nn.init.orthogonal_(lin.weight, math.sqrt(2))
+        nn.init.zeros_(lin.bias)
+        layers += [lin, ACTIVATIONS[activation]()]
+        d = h
+    out = nn.Linear(d, out_dim)
+    nn.init.orthogonal_(out.weight, out_gain)
+    nn.init.zeros_(out.bias)
+    layers.append(out)
+    return nn.Sequential(*layers)
+
+
+class MultiCategorical:
+    """Independent categoricals over the last dimension of a MultiDiscrete action."""
+
+    def __init__(self, logits: list[torch.Tensor]):
+        self.dists = [Categorical(logits=l) for l in logits]
+
+    def sample(self) -> torch.Tensor:
+        return torch.stack([d.sample() for d in self.dists], dim=-1)
+
+    def log_prob(self, a: torch.Tensor) -> torch.Tensor:
+        return sum(d.log_prob(a[..., i]) for i, d in enumerate(self.dists))
+
+    def entropy(self) -> torch.Tensor:
+        return sum(d.entropy() for d in self.dists)
+
+    @property
+    def mode(self) -> torch.Tensor:
+        return torch.stack([d.probs.argmax(-1) for d in self.dists], dim=-1)
+
+
+class CategoricalHead(nn.Module):
+    def __init__(self, in_dim: int, n: int):
+        super().__init__()
+        self.linear = nn.Linear(in_dim, n)
+        nn.init.orthogonal_(self.linear.weight, 0.01)
+        nn.init.zeros_(self.linear.bias)
+
+    def forward(self, h):
+        return Categorical(logits=self.linear(h))
+
+
+class MultiCategoricalHead(nn.Module):
+    def __init__(self, in_dim: int, nvec: Sequence[int]):
+        super().__init__()
+        self.nvec = list(nvec)
+        self.linear = nn.Linear(in_dim, sum(self.nvec))
+        nn.init.orthogonal_(self.linear.weight, 0.01)
+        nn.init.zeros_(self.linear.bias)
+
+    def forward(self, h):
+        return MultiCategorical(list(torch.split(self.linear(h), self.nvec, dim=-1)))
+
+
+class GaussianHead(nn.Module):
+    """Diagonal Gaussian with a learned, state-independent log standard deviation."""
+
+    def __init__(self, in_dim: int, dim: int, init_log_std: float = -0.5):
+        super().__init__()
+        self.mean = nn.Linear(in_dim, dim)
+        nn.init.orthogonal_(self.mean.weight, 0.01)
+        nn.init.zeros_(self.mean.bias)
+        self.log_std = nn.Parameter(torch.full((dim,), float(init_log_std)))
+
+    def forward(self, h):
+        mu = self.mean(h)
+        return _Independent(Normal(mu, self.log_std.clamp(-5, 2).exp().expand_as(mu)))
+
+
+class BetaHead(nn.Module):
+    """Beta distribution on [low, high]: alpha, beta = 1 + softplus(.) so the density is unimodal."""
+
+    def __init__(self, in_dim: int, dim: int, low: torch.Tensor, high: torch.Tensor):
+        super().__init__()
+        self.linear = nn.Linear(in_dim, 2 * dim)
+        nn.init.orthogonal_(self.linear.weight, 0.01)
+        nn.init.zeros_(self.linear.bias)
+        self.register_buffer("low", low.clone())
+        self.register_buffer("high", high.clone())
+
+    def forward(self, h):
+        a, b = torch.chunk(nn.functional.softplus(self.linear(h)) + 1.0, 2, dim=-1)
+        return _ScaledBeta(Beta(a, b), self.low, self.high)
+
+
+class _Independent:
+    """Sum log-probabilities and entropies over the action dimensions."""
+
+    def __init__(self, base):
+        self.base = base
+
+    def sample(self):
+        return self.base.sample()
+
+    def log_prob(self, a):
+        return self.base.log_prob(a).sum(-1)
+
+    def entropy(self):
+        return self.base.entropy().sum(-1)
+
+    @property
+    def mode(self):
+        return self.base.mean
+
+
+class _ScaledBeta:
+    def __init__(self, base: Beta, low, high):
+        self.base, self.low, self.high = base, low, high
+
+    def _to_unit(self, a):
+        return ((a - self.low) / (self.high - self.low)).clamp(1e-6, 1 - 1e-6)
+
+    def sample(self):
+        return self.low + (self.high - self.low) * self.base.sample()
+
+    def log_prob(self, a):
+        return (self.base.log_prob(self._to_unit(a)) - torch.log(self.high - self.low)).sum(-1)
+
+    def entropy(self):
+        return (self.base.entropy() + torch.log(self.high - self.low)).sum(-1)
+
+    @property
+    def mode(self):
+        a, b = self.base.concentration1, self.base.concentration0
+        m = ((a - 1) / (a + b - 2)).nan_to_num(0.5)
+        return self.low + (self.high - self.low) * m
+
+
+class Actor(nn.Module):
+    """Stochastic policy pi(a | o) for one agent type; shared by all agents of the type.
+
+    ``box_head`` chooses "beta" (default) or "gaussian" for Box spaces.
+    """
+
+    def __init__(self, obs_dim: int, space: Space, hidden: Sequence[int] = (64, 64),
+                 activation: str = "tanh", box_head: str = "beta"):
+        super().__init__()
+        self.space = space
+        self.trunk = mlp(obs_dim, hidden[-1], hidden[:-1], activation)
+        self.act_fn = ACTIVATIONS[activation]()
+        h = hidden[-1]
+        if isinstance(space, Discrete):
+            self.head = CategoricalHead(h, space.n)
+        elif isinstance(space, MultiDiscrete):
+            self.head = MultiCategoricalHead(h, space.nvec)
+        elif isinstance(space, Box):
+            lo, hi = space.bounds()
+            dim = int(torch.tensor(space.shape).prod())
+            if box_head == "beta":
+                self.head = BetaHead(h, dim, lo.reshape(-1), hi.reshape(-1))
+            elif box_head == "gaussian":
+                self.head = GaussianHead(h, dim)
+            else:
+                raise ConfigError(f"box_head must be 'beta' or 'gaussian', got {box_head!r}")
+        else:
+            raise ConfigError(f"unsupported action space {space!r}")
+        self.box_head = box_head
+
+    def dist(self, obs: torch.Tensor):
+        return self.head(self.act_fn(self.trunk(obs)))
+
+    @torch.no_grad()
+    def act(self, obs: torch.Tensor, deterministic: bool = False):
+        """Returns ``(action, log_prob)``; the action is what the learner stores."""
+        d = self.dist(obs)
+        a = d.mode if deterministic else d.sample()
+        return a, d.log_prob(a)
+
+    def to_env(self, action: torch.Tensor) -> torch.Tensor:
+        """The action as the economy takes it: Gaussian samples are clipped to the Box bounds."""
+        if isinstance(self.space, Box) and self.box_head == "gaussian":
+            lo, hi = self.space.bounds(action.device)
+            return torch.maximum(torch.minimum(action, hi.reshape(-1)), lo.reshape(-1))
+        return action
+
+    def evaluate(self, obs: torch.Tensor, action: torch.Tensor):
+        """``(log_prob, entropy)`` of stored actions under the current policy."""
+        d = self.dist(obs)
+        return d.log_prob(action), d.entropy()
+
+
+class Critic(nn.Module):
+    """State-value function V(o): ``[..., obs_dim] -> [...]``."""
+
+    def __init__(self, obs_dim: int, hidden: Sequence[int] = (64, 64), activation: str = "tanh"):
+        super().__init__()
+        self.net = mlp(obs_dim, 1, hidden, activation, out_gain=1.0)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.net(obs).squeeze(-1)
+
+
+class DeterministicActor(nn.Module):
+    """mu(o) for DDPG/MADDPG: a tanh output scaled to the Box bounds [low, high]."""
+
+    def __init__(self, obs_dim: int, space: Box, hidden: Sequence[int] = (64, 64), activation: str = "relu"):
+        super().__init__()
+        if not isinstance(space, Box):
+            raise ConfigError(f"DeterministicActor needs a Box action space, got {space!r}")
+        lo, hi = space.bounds()
+        self.register_buffer("low", lo.reshape(-1).clone())
+        self.register_buffer("high", hi.reshape(-1).clone())
+        self.net = mlp(obs_dim, self.low.numel(), hidden, activation, out_gain=0.01)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        u = torch.tanh(self.net(obs))
+        return self.low + (self.high - self.low) * (u + 1) / 2
+
+
+class QCritic(nn.Module):
+    """Q(o, a): takes the concatenation of observation(s) and action(s). For MADDPG the input is
+    every agent's observation and action (the centralized critic, Lowe et al. 2017)."""
+
+    def __init__(self, in_dim: int, hidden: Sequence[int] = (64, 64), activation: str = "relu"):
+        super().__init__()
+        self.net = mlp(in_dim, 1, hidden, activation)
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat(inputs, dim=-1)).squeeze(-1)

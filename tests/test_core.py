@@ -1,0 +1,234 @@
+"""The core contract: configs, spaces, economies, networks, PPO, Trainer, checkpoints."""
+from dataclasses import dataclass
+
+import pytest
+import torch
+
+from macrobook import ConfigError, resolve_device, seed_everything
+from macrobook.algos.ppo import PPO, PPOConfig, gae
+from macrobook.config import Config, check_float, check_int
+from macrobook.envs import AgentSpec, BatchedEconomy, Box, Discrete, History, MultiDiscrete, StepResult
+from macrobook.io import CheckpointError, load_checkpoint, read_checkpoint_header, save_checkpoint
+from macrobook.nets import Actor, Critic, DeterministicActor, QCritic
+from macrobook.train import Trainer
+
+
+class TargetEconomy(BatchedEconomy):
+    """n agents each observe a private target in [0, 1] and are rewarded -(a - target)^2.
+
+    With a Discrete space the action k means the value k / (K - 1). The optimum is known, so
+    a learner can be graded exactly."""
+
+    def __init__(self, n=3, num_envs=8, space="discrete", K=11, horizon=4, device="cpu"):
+        super().__init__(num_envs, device)
+        self.n, self.K, self.horizon, self.kind = n, K, horizon, space
+        action = Discrete(K) if space == "discrete" else Box(0.0, 1.0, (1,))
+        self.specs = {"agent": AgentSpec(n, 2, action)}
+
+    def _obs(self):
+        return torch.stack([self.target, torch.full_like(self.target, self.t_ep / self.horizon)], -1)
+
+    def _reset(self):
+        self.target = self.rand(self.num_envs, self.n)
+        self.t_ep = 0
+        return {"agent": self._obs()}
+
+    def _step(self, actions):
+        a = actions["agent"]
+        value = a.float() / (self.K - 1) if self.kind == "discrete" else a[..., 0]
+        reward = -(value - self.target) ** 2
+        macro = {"mean_action": value.mean(1), "mean_target": self.target.mean(1)}
+        self.t_ep += 1
+        done = torch.full((self.num_envs,), self.t_ep >= self.horizon, device=self.device)
+        if self.t_ep >= self.horizon:
+            self.target = self.rand(self.num_envs, self.n)
+            self.t_ep = 0
+        return StepResult({"agent": self._obs()}, {"agent": reward}, done, macro)
+
+
+# ------------------------------------------------------------------ config
+@dataclass
+class Demo(Config):
+    households: int = 10
+    beta: float = 0.95
+
+    def validate(self):
+        check_int(self, "households", min=1)
+        check_float(self, "beta", min=0, max=1, max_open=True)
+
+
+def test_config_errors_name_field_value_and_rule():
+    with pytest.raises(ConfigError, match=r"Demo.households must be an integer >= 1, got 0"):
+        Demo(households=0)
+    with pytest.raises(ConfigError, match=r"Demo.beta must be a real number in \[0, 1\), got 1.0"):
+        Demo(beta=1.0)
+    with pytest.raises(ConfigError, match="no field"):
+        Demo.from_dict({"housholds": 3})
+    assert Demo.from_dict({"households": 3}).households == 3
+
+
+def test_ppo_config_validates():
+    with pytest.raises(ConfigError, match="PPOConfig.clip_eps"):
+        PPOConfig(clip_eps=0)
+    with pytest.raises(ConfigError, match="PPOConfig.box_head"):
+        PPOConfig(box_head="uniform")
+
+
+def test_seed_and_device():
+    with pytest.raises(ConfigError, match="seed"):
+        seed_everything(-1)
+    assert resolve_device("auto").type in ("cpu", "cuda")
+    with pytest.raises(ConfigError, match="device"):
+        resolve_device("tpu")
+
+
+# ------------------------------------------------------------------ spaces and economy contract
+def test_spaces_sample_and_contain():
+    g = torch.Generator().manual_seed(0)
+    for sp in (Discrete(5), MultiDiscrete((3, 5, 5)), Box(-1.0, 2.0, (2,))):
+        x = sp.sample((4, 3), generator=g)
+        assert tuple(x.shape) == (4, 3) + sp.event_shape
+        assert sp.contains(x)
+    assert not Discrete(5).contains(torch.tensor([5]))
+    assert not Box(0.0, 1.0, (1,)).contains(torch.tensor([[1.5]]))
+    with pytest.raises(ConfigError):
+        Box(1.0, 0.0)
+    with pytest.raises(ConfigError):
+        MultiDiscrete((3, 0))
+
+
+def test_economy_checks_actions_and_seed_reproduces():
+    econ = TargetEconomy()
+    obs = econ.reset(seed=3)
+    assert obs["agent"].shape == (8, 3, 2)
+    with pytest.raises(ConfigError, match="shape"):
+        econ.step({"agent": torch.zeros(8, 2, dtype=torch.long)})
+    with pytest.raises(ConfigError, match="outside its space"):
+        econ.step({"agent": torch.full((8, 3), 11, dtype=torch.long)})
+    with pytest.raises(ConfigError, match="agent types"):
+        econ.step({"firm": torch.zeros(8, 3, dtype=torch.long)})
+    a = econ.reset(seed=3)["agent"]
+    b = TargetEconomy().reset(seed=3)["agent"]
+    assert torch.equal(a, b)
+    assert not torch.equal(a, TargetEconomy().reset(seed=4)["agent"])
+
+
+def test_history_tidy_frame():
+    econ = TargetEconomy(num_envs=4)
+    econ.reset(seed=0)
+    h = History()
+    for t in range(3):
+        h.record(econ.step(econ.sample_actions()).macro, t)
+    tidy = h.to_frame()
+    assert set(tidy.columns) == {"t", "env", "variable", "value"}
+    assert len(tidy) == 3 * 4 * 2
+    assert len(h.mean()) == 3
+
+
+# ------------------------------------------------------------------ networks
+@pytest.mark.parametrize("space", [Discrete(4), MultiDiscrete((2, 3)), Box(0.0, 1.0, (2,)), Box(-2.0, 2.0, (1,))])
+@pytest.mark.parametrize("head", ["beta", "gaussian"])
+def test_actor_heads_give_valid_actions_and_logprobs(space, head):
+    torch.manual_seed(0)
+    actor = Actor(5, space, (16, 16), box_head=head)
+    obs = torch.randn(3, 4, 5)
+    a, logp = actor.act(obs)
+    assert logp.shape == (3, 4)
+    assert space.contains(actor.to_env(a))
+    lp2, ent = actor.evaluate(obs, a)
+    assert torch.allclose(logp, lp2, atol=1e-5)
+    assert ent.shape == (3, 4) and torch.isfinite(ent).all()
+
+
+def test_critics_and_deterministic_actor_shapes():
+    assert Critic(5)(torch.randn(3, 4, 5)).shape == (3, 4)
+    mu = DeterministicActor(5, Box(-1.0, 3.0, (2,)))
+    out = mu(torch.randn(7, 5) * 100)
+    assert out.shape == (7, 2) and (out >= -1).all() and (out <= 3).all()
+    assert QCritic(7)(torch.randn(6, 5), torch.randn(6, 2)).shape == (6,)
+
+
+# ------------------------------------------------------------------ PPO
+def test_gae_matches_hand_computation():
+    r = torch.tensor([[1.0], [2.0], [3.0]])
+    v = torch.tensor([[0.5], [0.5], [0.5]])
+    d = torch.tensor([[0.0], [1.0], [0.0]])
+    adv, ret = gae(r, v, d, torch.tensor([10.0]), gamma=0.9, lam=0.5)
+    # t=2: 3 + 0.9*10 - 0.5 = 11.5 ; t=1 (terminal): 2 - 0.5 = 1.5 ; t=0: 1 + 0.9*0.5 - 0.5 + 0.45*1.5
+    assert torch.allclose(adv[:, 0], torch.tensor([0.95 + 0.675, 1.5, 11.5]))
+    assert torch.allclose(ret, adv + v)
+
+
+@pytest.mark.parametrize("space", ["discrete", "box"])
+def test_ppo_learns_known_optimum_with_parameter_sharing(space):
+    seed_everything(0)
+    econ = TargetEconomy(n=4, num_envs=32, space=space)
+    ppo = PPO(econ.specs["agent"], PPOConfig(lr=3e-3, gamma=0.0, ent_coef=0.0, hidden=(32, 32)))
+    trainer = Trainer(econ, {"agent": ppo}, rollout_len=8, progress=False)
+    log = trainer.train(60)
+    first, last = log["reward/agent"].iloc[:5].mean(), log["reward/agent"].iloc[-5:].mean()
+    assert last > first
+    # the optimum is a = target; a uniform random policy earns about -1/6
+    assert last > -0.01, last
+    obs = econ.reset(seed=1)["agent"]
+    a = ppo.policy(obs)
+    val = a.float() / 10 if space == "discrete" else a[..., 0]
+    assert (val - obs[..., 0]).abs().mean() < 0.1
+
+
+# ------------------------------------------------------------------ Trainer and checkpoints
+def test_curriculum_freezes_inactive_types():
+    econ = TargetEconomy()
+    ppo = PPO(econ.specs["agent"], PPOConfig(hidden=(8,)))
+    before = [p.clone() for p in ppo.actor.parameters()]
+    tr = Trainer(econ, {"agent": ppo}, curriculum=lambda it, t: [] if it < 2 else ["agent"], rollout_len=4, progress=False)
+    tr.train(2)
+    assert all(torch.equal(a, b) for a, b in zip(before, ppo.actor.parameters()))
+    tr.train(1)
+    assert not all(torch.equal(a, b) for a, b in zip(before, ppo.actor.parameters()))
+    with pytest.raises(ConfigError, match="curriculum named unknown"):
+        Trainer(econ, {"agent": ppo}, curriculum=lambda it, t: ["bank"], progress=False).train(1)
+    with pytest.raises(ConfigError, match="one entry per agent type"):
+        Trainer(econ, {"firm": ppo})
+
+
+def test_same_seed_same_training():
+    def run():
+        seed_everything(7)
+        econ = TargetEconomy(num_envs=4)
+        tr = Trainer(econ, {"agent": PPO(econ.specs["agent"], PPOConfig(hidden=(8,)))}, rollout_len=4, seed=7, progress=False)
+        return tr.train(3)["reward/agent"].tolist()
+
+    assert run() == run()
+
+
+def test_checkpoint_roundtrip_resume_and_refusals(tmp_path):
+    seed_everything(0)
+    econ = TargetEconomy(num_envs=4)
+    tr = Trainer(econ, {"agent": PPO(econ.specs["agent"], PPOConfig(hidden=(8,)))}, rollout_len=4, progress=False)
+    tr.train(3)
+    path = tr.save(tmp_path / "ckpt.safetensors", config={"n": 3})
+    assert read_checkpoint_header(path)["metadata"]["iteration"] == 3
+    assert (tmp_path / "ckpt.json").exists() and (tmp_path / "ckpt.log.csv").exists()
+    assert not list(tmp_path.glob("*.tmp")), "temporary files left behind"
+
+    tr2 = Trainer(econ, {"agent": PPO(econ.specs["agent"], PPOConfig(hidden=(8,)))}, rollout_len=4, progress=False)
+    tr2.load(path)
+    assert tr2.iteration == 3 and len(tr2.log) == 3
+    for p, q in zip(tr.learners["agent"].actor.parameters(), tr2.learners["agent"].actor.parameters()):
+        assert torch.equal(p, q)
+    s1 = tr.learners["agent"].optimizer.state_dict()["state"]
+    s2 = tr2.learners["agent"].optimizer.state_dict()["state"]
+    assert all(torch.equal(s1[k]["exp_avg"], s2[k]["exp_avg"]) for k in s1)
+
+    # another network shape is refused with a message naming the parameter
+    big = PPO(econ.specs["agent"], PPOConfig(hidden=(16,)))
+    with pytest.raises(CheckpointError, match="has shape"):
+        load_checkpoint(path, {"agent.actor": big.actor, "agent.critic": big.critic})
+    with pytest.raises(CheckpointError, match="modules"):
+        load_checkpoint(path, {"agent.actor": big.actor})
+    (tmp_path / "junk.safetensors").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="not a readable"):
+        read_checkpoint_header(tmp_path / "junk.safetensors")
+    with pytest.raises(CheckpointError, match=".safetensors"):
+        save_checkpoint(tmp_path / "x.pt", {})

@@ -1,0 +1,50 @@
+"""Every chapter notebook runs end to end with QUICK=True and shows no error or warning.
+
+One parametrized test: a new notebook in notebooks/ is picked up without editing this file.
+The executed copies land in _build/quick/notebooks, where `make test` then runs nbval on them
+and builds the book from them (no notebook is executed a third time).
+"""
+import re
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from build_book import ROOT, chapter_notebooks, execute, problems  # noqa: E402
+
+QUICK_LIMIT_S = 120  # each notebook's quick run must stay under 2 minutes
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("nb", chapter_notebooks(), ids=lambda p: p.stem)
+def test_notebook_runs_quick(nb):
+    t0 = time.perf_counter()
+    out = execute(nb, ROOT / "_build" / "quick" / "notebooks", quick=True)
+    elapsed = time.perf_counter() - t0
+    assert problems(out) == [], f"{nb.name} printed errors or warnings"
+    assert elapsed < QUICK_LIMIT_S, f"{nb.name} took {elapsed:.0f} s with QUICK=True (limit {QUICK_LIMIT_S} s)"
+
+
+def test_every_notebook_is_in_the_toc():
+    toc = (ROOT / "_toc.yml").read_text()
+    missing = [nb.name for nb in chapter_notebooks() if f"notebooks/{nb.stem}" not in toc]
+    assert missing == [], f"notebooks not listed in _toc.yml: {missing}"
+
+
+@pytest.mark.parametrize("nb", chapter_notebooks(), ids=lambda p: p.stem)
+def test_notebook_conventions(nb):
+    """Parameters cell first, QUICK/SEED/DEVICE knobs, committed without outputs, no secrets."""
+    import json
+
+    cells = json.loads(nb.read_text())["cells"]
+    code = [c for c in cells if c["cell_type"] == "code"]
+    assert code and "parameters" in code[0].get("metadata", {}).get("tags", []), "first code cell must be tagged 'parameters'"
+    src = "".join(code[0]["source"])
+    for knob in ("QUICK", "SEED", "DEVICE"):
+        assert knob in src, f"parameters cell lacks {knob}"
+    assert all(not c.get("outputs") for c in code), "commit notebooks without outputs (the build executes them)"
+    text = nb.read_text()
+    assert not re.search(r"sk-[A-Za-z0-9]{20,}", text), "something that looks like an API key is in the notebook"
+    assert sum(1 for c in cells if c["cell_type"] == "markdown" and "".join(c["source"]).lstrip().startswith("# ")) == 1

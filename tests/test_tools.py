@@ -1,0 +1,35 @@
+"""The instructor tooling: student versions lose their solutions and keep their exercises."""
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from make_student import strip_solutions  # noqa: E402
+
+
+def _nb(*cells):
+    return {"cells": list(cells), "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def test_strip_solutions_removes_only_solutions():
+    md = ("Intro\n\n```{exercise}\n:label: ex-a\nDo X.\n```\n\n"
+          "````{solution} ex-a\n:class: dropdown\n```python\nprint(1)\n```\n````\n\nAfter.\n")
+    nb = _nb({"cell_type": "markdown", "metadata": {}, "source": "# T"},
+             {"cell_type": "markdown", "metadata": {}, "source": md},
+             {"cell_type": "code", "metadata": {"tags": ["solution"]}, "source": "x = 1", "outputs": [], "execution_count": 1},
+             {"cell_type": "code", "metadata": {}, "source": "y = 2", "outputs": [{"output_type": "stream", "name": "stdout", "text": "2"}], "execution_count": 2})
+    out, k = strip_solutions(nb)
+    text = json.dumps(out)
+    assert k == 2
+    assert "{exercise}" in text and "Do X." in text and "After." in text
+    assert "{solution}" not in text and "print(1)" not in text and "x = 1" not in text
+    assert all(c.get("outputs", []) == [] for c in out["cells"] if c["cell_type"] == "code")
+
+
+def test_every_chapter_exercise_has_a_solution():
+    root = Path(__file__).resolve().parents[1] / "notebooks"
+    for nb in sorted(root.glob("[0-9][0-9]_*.ipynb")):
+        text = "".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "markdown")
+        n_ex, n_sol = text.count("{exercise}"), text.count("{solution}")
+        assert n_ex >= 2, f"{nb.name} has {n_ex} exercises (want at least 2)"
+        assert n_sol == n_ex, f"{nb.name}: {n_ex} exercises but {n_sol} solutions"

@@ -1,0 +1,142 @@
+"""Execute the chapter notebooks and build the HTML book.
+
+    python tools/build_book.py --full               # what `make book` runs: QUICK=False
+    python tools/build_book.py --quick              # QUICK=True everywhere (minutes)
+    python tools/build_book.py --quick --no-execute # build from copies `make test` already executed
+    python tools/build_book.py --quick --only 02_multi_agent_rl   # one chapter, for authors
+
+Every notebook is executed once by papermill into _build/<quick|full>/notebooks/; the book is
+then built by Jupyter Book from a staged copy of the sources holding those executed notebooks,
+with Jupyter Book's own execution switched off, so nothing runs twice. The HTML lands in
+_build/html. Warnings are errors (-W -n --keep-going).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+CELL_TIMEOUT = 1800  # seconds; training cells in the full setting take minutes
+
+
+def chapter_notebooks() -> list[Path]:
+    return sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def execute(src: Path, out_dir: Path, quick: bool, extra_params: dict | None = None) -> Path:
+    """Run one notebook with papermill (QUICK parameter set), in the notebooks/ folder."""
+    import papermill as pm
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / src.name
+    params = {"QUICK": bool(quick)}
+    params.update(extra_params or {})
+    env_before = os.environ.get("MPLBACKEND")
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    try:
+        pm.execute_notebook(
+            str(src), str(out), parameters=params, cwd=str(src.parent), kernel_name="python3",
+            progress_bar=False, execution_timeout=CELL_TIMEOUT, log_output=False,
+        )
+    finally:
+        if env_before is None:
+            os.environ.pop("MPLBACKEND", None)
+    return out
+
+
+def problems(nb_path: Path) -> list[str]:
+    """Error outputs, tracebacks and warnings printed by any cell of an executed notebook."""
+    nb = json.loads(nb_path.read_text())
+    found = []
+    for i, cell in enumerate(nb["cells"]):
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "error":
+                found.append(f"cell {i}: {o.get('ename')}: {o.get('evalue')}")
+            elif o.get("output_type") == "stream" and o.get("name") == "stderr":
+                text = "".join(o.get("text", ""))
+                if "Traceback" in text or "Warning" in text or "Error" in text:
+                    found.append(f"cell {i}: stderr: {text.strip()[:300]}")
+    return found
+
+
+def stage(executed_dir: Path, stage_dir: Path, only: list[str] | None = None) -> Path:
+    """Copy the book sources to ``stage_dir`` with the executed notebooks and execution off."""
+    import yaml
+
+    if stage_dir.exists():
+        shutil.rmtree(stage_dir)
+    stage_dir.mkdir(parents=True)
+    shutil.copytree(ROOT / "book", stage_dir / "book")
+    (stage_dir / "notebooks").mkdir()
+    for nb in executed_dir.glob("*.ipynb"):
+        shutil.copy2(nb, stage_dir / "notebooks" / nb.name)
+    for extra in ("figures",):
+        if (NOTEBOOKS / extra).exists():
+            shutil.copytree(NOTEBOOKS / extra, stage_dir / "notebooks" / extra)
+    cfg = yaml.safe_load((ROOT / "_config.yml").read_text())
+    cfg.setdefault("execute", {})["execute_notebooks"] = "off"
+    (stage_dir / "_config.yml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    if only:
+        for part in toc.get("parts", []):
+            part["chapters"] = [c for c in part["chapters"]
+                                if not c["file"].startswith("notebooks/") or Path(c["file"]).stem in only]
+        toc["parts"] = [p for p in toc["parts"] if p["chapters"]]
+    # every notebook the toc names must have been executed
+    for part in toc.get("parts", []):
+        for c in part["chapters"]:
+            f = c["file"]
+            if f.startswith("notebooks/") and not (stage_dir / (f if f.endswith(".ipynb") else f + ".ipynb")).exists():
+                raise SystemExit(f"{f} is in _toc.yml but was not executed (looked in {executed_dir})")
+    (stage_dir / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
+    return stage_dir
+
+
+def build(stage_dir: Path) -> None:
+    out = ROOT / "_build"
+    shutil.rmtree(out / "html", ignore_errors=True)
+    shutil.rmtree(stage_dir / "_build", ignore_errors=True)
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(jb), "build", str(stage_dir), "-W", "-n", "--keep-going", "--all"]
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True)
+    shutil.copytree(stage_dir / "_build" / "html", out / "html")
+    print(f"HTML book: {out / 'html' / 'index.html'}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    mode = ap.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--quick", action="store_true", help="QUICK=True (tiny budgets, as in CI)")
+    mode.add_argument("--full", action="store_true", help="the full setting (what the published book shows)")
+    ap.add_argument("--no-execute", action="store_true", help="reuse notebooks already executed into _build/<mode>/notebooks")
+    ap.add_argument("--only", nargs="*", help="chapter notebook stems to include (default: all)")
+    args = ap.parse_args(argv)
+    quick = args.quick
+    executed_dir = ROOT / "_build" / ("quick" if quick else "full") / "notebooks"
+    nbs = [p for p in chapter_notebooks() if not args.only or p.stem in args.only]
+    if not args.no_execute:
+        bad = {}
+        for nb in nbs:
+            t0 = time.perf_counter()
+            out = execute(nb, executed_dir, quick)
+            print(f"executed {nb.name} in {time.perf_counter() - t0:.1f} s", flush=True)
+            if problems(out):
+                bad[nb.name] = problems(out)
+        if bad:
+            for k, v in bad.items():
+                print(f"{k}:\n  " + "\n  ".join(v), file=sys.stderr)
+            return 1
+    build(stage(executed_dir, ROOT / "_build" / "stage", args.only))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
