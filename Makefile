@@ -40,7 +40,7 @@ book-quick: env
 test: env
 	rm -rf $(QUICK_DIR)
 	$(PY) -m pytest tests -ra
-	$(PY) -m pytest --nbval-lax -p no:cacheprovider $(QUICK_DIR)/notebooks
+	$(PY) -m pytest --nbval-lax --nbval-current-env --nbval-kernel-startup-timeout=300 --nbval-cell-timeout=1800 -p no:cacheprovider $(QUICK_DIR)/notebooks
 	$(PY) tools/build_book.py --quick --no-execute
 
 unit: env

@@ -155,7 +155,7 @@ def train(economy: str, args, mod=None) -> RunDir:
         if changed:
             raise SystemExit(
                 f"cannot resume {run.root}: {', '.join('--' + c.replace('_', '-') for c in changed)} differ from the "
-                f"checkpoint ({', '.join(f'{c}={old['args'][c]}' for c in changed)}); use --fresh or another --output-dir"
+                f"checkpoint ({', '.join(c + '=' + str(old['args'][c]) for c in changed)}); use --fresh or another --output-dir"
             )
         trainer.load(run.last)
         print(f"resuming from {run.last} at epoch {trainer.iteration}", file=sys.stderr)
