@@ -37,10 +37,13 @@ book-quick: env
 # once by papermill with QUICK=True into $(QUICK_DIR)), then nbval re-executes those copies and
 # checks that the cells marked NBVAL_CHECK_OUTPUT reproduce exactly, then the book is built from
 # the same executed copies with -W -n (no third execution).
+# Two pytest workers fill both cores; each process (and each notebook kernel) runs one thread.
+test: export OMP_NUM_THREADS = 1
+test: export MKL_NUM_THREADS = 1
 test: env
 	rm -rf $(QUICK_DIR)
-	$(PY) -m pytest tests -ra
-	$(PY) -m pytest --nbval-lax --nbval-current-env --nbval-kernel-startup-timeout=300 --nbval-cell-timeout=1800 -p no:cacheprovider $(QUICK_DIR)/notebooks
+	$(PY) -m pytest tests -ra -n 2 --durations=15
+	$(PY) -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env --nbval-kernel-startup-timeout=300 --nbval-cell-timeout=1800 -p no:cacheprovider $(QUICK_DIR)/notebooks
 	$(PY) tools/build_book.py --quick --no-execute
 
 unit: env

@@ -38,8 +38,9 @@ def execute(src: Path, out_dir: Path, quick: bool, extra_params: dict | None = N
     out = out_dir / src.name
     params = {"QUICK": bool(quick)}
     params.update(extra_params or {})
+    # the kernel inherits our environment: figures must render inline even if a test runner set Agg
     env_before = os.environ.get("MPLBACKEND")
-    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     try:
         pm.execute_notebook(
             str(src), str(out), parameters=params, cwd=str(src.parent), kernel_name="python3",
@@ -48,6 +49,8 @@ def execute(src: Path, out_dir: Path, quick: bool, extra_params: dict | None = N
     finally:
         if env_before is None:
             os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = env_before
     return out
 
 

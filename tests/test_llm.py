@@ -1,0 +1,141 @@
+"""macrobook.llm: parsing, memory, cache, budget, offline determinism, and the Diverseland economy."""
+import asyncio
+import json
+
+import pytest
+import torch
+
+from macrobook.config import ConfigError
+from macrobook.envs.diverseland import Diverseland, clear_goods_market
+from macrobook.llm import (Budget, CachedClient, CacheMiss, MemoryStream, OfflineBackend, Usage, cache_key,
+                           make_client, parse_reply)
+from macrobook.llm.diverseland import DiverselandSimulation, SimulationConfig, format_transcript
+
+torch.set_num_threads(1)
+
+
+# ------------------------------------------------------------------ parsing
+@pytest.mark.parametrize("text, value, problem", [
+    ('{"message": "hi", "inflation_expectation_percent": 2.5}', 2.5, None),
+    ('Sure! ```json\n{"message": "hi", "inflation_expectation_percent": "3.1%"}\n``` hope that helps', 3.1, None),
+    ("{'message': 'hi', 'inflation_expectation_percent': 1.5,}", 1.5, None),          # single quotes, comma
+    ("I expect inflation of around 1.5% next year.", 1.5, "no_json"),                 # prose: regex fallback
+    ('{"message": "hi", "inflation_expectation_percent": 900}', None, "out_of_range"),
+    ('{"message": "hi"}', None, "missing_field"),
+    ('{"message": "hi", "inflation_expectation_percent": 2.0', None, "invalid_json"),  # truncated
+    ("", None, "no_json"),
+])
+def test_parse_act_reply(text, value, problem):
+    data, got = parse_reply("act", text)
+    assert got == problem
+    assert data.get("inflation_expectation_percent") == value
+
+
+def test_parse_prices_and_react():
+    data, p = parse_reply("act", '{"message": "m", "inflation_expectation_percent": 2, '
+                                 '"prices_usd": {"Basic": "$1.25", "tech": 40}}')
+    assert p is None and data["prices_usd"] == {"basic": 1.25, "tech": 40.0}
+    assert parse_reply("react", '{"decision": "Continue", "reason": "fine"}') == ({"decision": "continue",
+                                                                                    "reason": "fine"}, None)
+    assert parse_reply("react", '{"decision": "maybe"}')[1] == "out_of_range"
+
+
+# ------------------------------------------------------------------ memory
+def test_memory_retrieval_weighs_relevance_recency_importance():
+    m = MemoryStream()
+    m.add(0, "the central bank raised the policy rate", 5.0)
+    m.add(5, "household B bought tech gadgets", 5.0)
+    m.add(5, "the weather was nice", 5.0)
+    assert m.retrieve("policy rate decision", t_now=5, k=1)[0].text.startswith("the central bank")
+    # with equal relevance the newer memory wins
+    assert m.retrieve("nothing in common", t_now=5, k=1)[0].t == 5
+    m.add(5, "a very important announcement", 10.0)
+    assert m.needs_reflection is False and m.importance_since_reflection == 25.0
+
+
+# ------------------------------------------------------------------ cache and budget
+def _ask(client, content="TASK: plan\nCONTEXT_JSON: {\"goal\": \"g\"}"):
+    return asyncio.run(client.chat([{"role": "user", "content": content}]))
+
+
+def test_cache_hit_miss_and_model_in_key(tmp_path):
+    rec = CachedClient(OfflineBackend(seed=0), tmp_path, mode="record")
+    r1 = _ask(rec)
+    r2 = _ask(rec)
+    assert not r1.cached and r2.cached and r1.text == r2.text
+    assert rec.usage.calls == 2 and rec.usage.cache_hits == 1
+    assert rec.usage.prompt_tokens == r1.prompt_tokens  # the hit cost nothing
+    msgs = [{"role": "user", "content": "x"}]
+    assert cache_key("u", "model-a", msgs, {}) != cache_key("u", "model-b", msgs, {})
+    # replay with the recorded model hits; with another model it misses, clearly
+    ok = CachedClient(None, tmp_path, mode="replay", base_url="offline://stand-in", model=OfflineBackend.MODEL)
+    assert _ask(ok).text == r1.text
+    other = CachedClient(None, tmp_path, mode="replay", base_url="offline://stand-in", model="gpt-4o-mini")
+    with pytest.raises(CacheMiss, match="gpt-4o-mini"):
+        _ask(other)
+    with pytest.raises(ConfigError):
+        CachedClient(None, tmp_path, mode="replay")
+
+
+def test_budget_stops_run_cleanly():
+    client = make_client("offline", seed=0, budget=Budget(max_tokens=6000))
+    res = DiverselandSimulation(client, SimulationConfig(steps=5, seed=0, re_draws=4)).run()
+    s = res.summary
+    assert s["stopped"] == "budget" and s["steps"] < 5
+    assert s["fallbacks"]["budget"] >= 1
+    assert res.transcript[-1]["kind"] == "stop"
+    assert s["total_tokens"] >= 6000 > s["total_tokens"] - 2000   # stopped soon after the limit
+
+
+# ------------------------------------------------------------------ determinism and labels
+def _run(seed, steps=3, malformed=0.0):
+    client = make_client("offline", seed=seed)
+    client.malformed_rate = malformed
+    return DiverselandSimulation(client, SimulationConfig(steps=steps, seed=seed, re_draws=4)).run()
+
+
+def test_offline_is_deterministic_and_labelled():
+    a, b, c = _run(0), _run(0), _run(1)
+    assert json.dumps(a.transcript) == json.dumps(b.transcript)
+    assert a.expectations.equals(b.expectations)
+    assert json.dumps(a.transcript) != json.dumps(c.transcript)
+    text = format_transcript(a.transcript, steps=[1])
+    assert "[offline stand-in]" in text and "Household A" in text and "Location: Diverseland" in text
+    assert all(r["backend"] in ("[offline stand-in]", "simulation") for r in a.transcript)
+    assert a.summary["offline_stand_in"] is True and a.summary["steps"] == 3
+    assert list(a.expectations["step"]) == [1, 2, 3]
+
+
+def test_malformed_replies_fall_back_without_crashing():
+    res = _run(0, steps=3, malformed=0.5)
+    fb = res.summary["fallbacks"]
+    assert fb["no_json"] > 0 and res.summary["steps"] == 3
+    # a household whose reply had no JSON still has an expectation: prose regex or adaptive fallback
+    assert res.expectations[["household_A_percent", "household_B_percent", "household_C_percent"]].notna().all().all()
+
+
+# ------------------------------------------------------------------ the economy
+def test_goods_market_never_sells_more_than_stock_and_money_is_conserved():
+    spending = torch.tensor([[100.0, 50.0, 10.0]])
+    alpha = torch.full((3, 3), 0.15) + 0.55 * torch.eye(3)
+    prices = torch.tensor([[2.0, 50.0, 10.0]])
+    stock = torch.tensor([[10.0, 100.0, 1.0]])
+    cons, paid, sold, demand, fill = clear_goods_market(spending, alpha, prices, stock)
+    assert (sold <= stock + 1e-6).all() and (sold <= demand + 1e-6).all()
+    assert torch.allclose(cons.sum(1), sold)
+    assert (paid <= spending + 1e-4).all()
+    assert torch.allclose(paid.sum(), (sold * prices).sum())
+
+    econ = Diverseland(num_envs=8, device="cpu")
+    econ.reset(seed=0)
+    s = econ.state
+    money = s.cash.sum(-1) + s.firm_cash + s.dividend
+    for _ in range(5):
+        out = econ.step(econ.sample_actions())
+        assert torch.allclose(out.macro["money"], money + out.macro["interest_paid"] + out.macro["transfer"],
+                              rtol=1e-5)
+        money = out.macro["money"]
+        assert (econ.state.cash >= 0).all() and (econ.state.stock >= 0).all()
+    from macrobook.envs.diverseland import DiverselandConfig
+    with pytest.raises(ConfigError, match="preference_own"):
+        DiverselandConfig(preference_own=0.1)

@@ -1,0 +1,46 @@
+"""``python -m macrobook train monetary`` / ``eval``: outputs, resume, and clear flag errors."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from macrobook.runs import common
+
+TINY = ["--sim-length", "12", "--num-households", "8", "--num-firms", "3", "--num-banks", "2",
+        "--num-envs", "2", "--rollout-len", "4", "--seed", "0", "--device", "cpu", "--no-progress"]
+
+
+def _train(tmp_path, epochs, *extra):
+    return common.train_main(["monetary", "--epochs", str(epochs), "--output-dir", str(tmp_path / "run"), *TINY, *extra])
+
+
+@pytest.mark.slow
+def test_train_writes_the_seed_layout_and_resumes(tmp_path):
+    assert _train(tmp_path, 2, "--save-every", "1") == 0
+    run = tmp_path / "run"
+    for f in ["models/best.safetensors", "models/last.safetensors", "plots/macro_variables.png",
+              "plots/training_curves.png", "plots/policy_transmission.png", "plots/agent_rewards.png",
+              "logs/simulation_history.csv", "logs/train_stats.json"]:
+        assert (run / f).exists(), f
+    stats = json.loads((run / "logs/train_stats.json").read_text())
+    assert stats["epochs"] == 2
+    # resume: the same command with more epochs continues from epoch 2, keeping the log
+    assert _train(tmp_path, 3) == 0
+    stats = json.loads((run / "logs/train_stats.json").read_text())
+    assert stats["epochs"] == 3
+    import pandas as pd
+    log = pd.read_csv(run / "logs/train_log.csv")
+    assert list(log["iteration"]) == [0, 1, 2]
+    assert common.eval_main(["--model-path", str(run / "models/best"), "--steps", "6"]) == 0
+    assert (run / "eval/simulation_history.csv").exists()
+
+
+@pytest.mark.parametrize("flag,value,msg", [("--num-households", "0", "--num-households must be an integer >= 1"),
+                                            ("--sim-length", "x", "--sim-length must be an integer"),
+                                            ("--epochs", "-3", "--epochs must be an integer >= 1")])
+def test_bad_flags_give_clear_errors(tmp_path, flag, value, msg):
+    r = subprocess.run([sys.executable, "-m", "macrobook", "train", "monetary", flag, value,
+                        "--output-dir", str(tmp_path / "x")], capture_output=True, text=True)
+    assert r.returncode != 0
+    assert msg in r.stderr
