@@ -232,3 +232,20 @@ class Trainer:
     @staticmethod
     def header(path: str | Path) -> dict:
         return read_checkpoint_header(path)
+
+
+class FixedPolicy:
+    """A learner that never learns: a rule (a Taylor rule, a fixed tax rate, ...) that plugs into
+    the Trainer beside learned types. Subclasses implement ``act``."""
+
+    def act(self, obs: torch.Tensor, deterministic: bool = False):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def update(self, rollout, agent_type):
+        return {}
+
+    def modules(self):
+        return {}
+
+    def optimizers(self):
+        return {}

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from ..envs.monetary import RATE_CHANGES_BP
+from ..train import FixedPolicy
 
 Z95 = 1.959963984540054
 
@@ -119,7 +120,7 @@ def fit_taylor_rule(rate, inflation, output_gap, inflation_target: float = 0.02,
                      None if rho is None else float(rho), float(r2), int(n))
 
 
-class TaylorRuleCentralBank:
+class TaylorRuleCentralBank(FixedPolicy):
     """A central bank that follows ``i* = r* + pi + 0.5 (pi - pi*) + 0.5 y`` (Taylor 1993, with
     ``phi_pi = 1.5`` total and ``phi_y = 0.5``) as closely as the discrete action grid allows:
     each month it picks the rate change in {-50, ..., +50} bp that lands nearest ``i*``.
@@ -146,12 +147,3 @@ class TaylorRuleCentralBank:
         ch = self.changes.to(obs.device)
         a = (current.unsqueeze(-1) + ch - want.unsqueeze(-1)).abs().argmin(-1)
         return a, {"action": a}
-
-    def update(self, rollout, agent_type):
-        return {}
-
-    def modules(self):
-        return {}
-
-    def optimizers(self):
-        return {}

@@ -38,7 +38,7 @@ import torch
 from ..algos.ppo import PPO, PPOConfig
 from ..config import Config, check, check_choice, check_float, check_int
 from ..envs.rbc import RBCConfig, RBCEconomy
-from ..train import Trainer
+from ..train import FixedPolicy, Trainer
 
 #: the raw (unscaled) per-agent reward of each type in ``StepResult.macro``
 REWARD_MACRO = {"consumer": "consumer_utility", "firm": "firm_profit", "government": "welfare"}
@@ -91,7 +91,7 @@ class RBCTrainConfig(Config):
         check_float(self, "productivity_sigma", min=0.0)
 
 
-class FixedGovernment:
+class FixedGovernment(FixedPolicy):
     """A government that is not learned: it always sets the same pair of tax rates
     (the fixed-rate baselines of Curry et al. 2022, Fig. 5). Implements the learner protocol."""
 
@@ -103,15 +103,6 @@ class FixedGovernment:
     def act(self, obs, deterministic=False):
         a = torch.full(obs.shape[:-1], self.index, dtype=torch.long, device=obs.device)
         return a, {"action": a}
-
-    def update(self, rollout, agent_type):
-        return {}
-
-    def modules(self):
-        return {}
-
-    def optimizers(self):
-        return {}
 
 
 class RBCCurriculum:
