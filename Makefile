@@ -2,13 +2,15 @@
 #   make book   create .venv if missing, install, execute every notebook (full setting), build the HTML
 #   make test   same set-up, then unit tests, every notebook (QUICK=True), nbval, and the -W book build
 PYTHON ?= python3
+# Let Python cache bytecode: without .pyc files every process recompiles torch's sources on import.
+unexport PYTHONDONTWRITEBYTECODE
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 QUICK_DIR := _build/quick
 FULL_DIR  := _build/full
 
-.PHONY: all env book book-quick test test-slow unit notebooks nbval quickbook bench clean help
+.PHONY: all env lock book book-quick test test-slow unit notebooks nbval quickbook bench clean help
 
 help:
 	@echo "make book   - set up, execute every notebook (full setting), build _build/html"
@@ -18,13 +20,32 @@ help:
 
 env: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+# Install: pip takes torch's local CPU wheel (an unpinned torch would pull CUDA packages); uv then
+# installs the rest from requirements.txt, held to the exact versions of requirements-lock.txt
+# (every transitive dependency pinned, so there is nothing to resolve: minutes, not an hour).
+# Set MACROBOOK_INSTALLER=pip to do it all with pip.
+MACROBOOK_INSTALLER ?= uv
+UV_VERSION := 0.13.9
+
+$(STAMP): requirements.txt requirements-lock.txt pyproject.toml
+	@echo "== $$(date +%T) set-up: $(VENV)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install -r requirements.txt
+	$(PY) -m pip install -q --no-compile torch==2.13.0
+ifeq ($(MACROBOOK_INSTALLER),uv)
+	$(PY) -m pip install -q --no-compile uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip install --python $(PY) -r requirements.txt -c requirements-lock.txt
+	$(VENV)/bin/uv pip install --python $(PY) --no-deps -e .
+else
+	$(PY) -m pip install -r requirements.txt -c requirements-lock.txt
 	$(PY) -m pip install --no-deps -e .
+endif
 	$(PY) -m pip check
 	@touch $(STAMP)
+	@echo "== $$(date +%T) set-up done"
+
+lock: env
+	{ sed -n '1,3p' requirements-lock.txt; $(PY) -m pip freeze --exclude-editable | grep -v -E '^(torch|uv)=='; } > requirements-lock.txt.new
+	mv requirements-lock.txt.new requirements-lock.txt
 
 book: env
 	$(PY) tools/build_book.py --full
@@ -43,11 +64,15 @@ test: export OMP_NUM_THREADS = 1
 test: export MKL_NUM_THREADS = 1
 test: env
 	rm -rf $(QUICK_DIR)
+	@echo "== $$(date +%T) unit tests and every notebook (QUICK=True)"
 	$(PY) -m pytest tests -ra -n 2 --durations=15 -m "not slow"
+	@echo "== $$(date +%T) nbval: marked cells reproduce"
 	@if ls $(QUICK_DIR)/notebooks/*.ipynb >/dev/null 2>&1; then \
 	  $(PY) -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env --nbval-kernel-startup-timeout=300 --nbval-cell-timeout=1800 -p no:cacheprovider $(QUICK_DIR)/notebooks; \
 	else echo "no chapter notebooks in notebooks/: nothing for nbval to check"; fi
+	@echo "== $$(date +%T) book build with -W from the executed copies"
 	$(PY) tools/build_book.py --quick --no-execute
+	@echo "== $$(date +%T) make test done"
 
 unit: env
 	$(PY) -m pytest tests -ra -m "not notebook and not slow"

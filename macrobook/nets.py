@@ -51,7 +51,7 @@ class MultiCategorical:
     """Independent categoricals over the last dimension of a MultiDiscrete action."""
 
     def __init__(self, logits: list[torch.Tensor]):
-        self.dists = [Categorical(logits=l) for l in logits]
+        self.dists = [Categorical(logits=l, validate_args=False) for l in logits]
 
     def sample(self) -> torch.Tensor:
         return torch.stack([d.sample() for d in self.dists], dim=-1)
@@ -75,7 +75,7 @@ class CategoricalHead(nn.Module):
         nn.init.zeros_(self.linear.bias)
 
     def forward(self, h):
-        return Categorical(logits=self.linear(h))
+        return Categorical(logits=self.linear(h), validate_args=False)
 
 
 class MultiCategoricalHead(nn.Module):
@@ -102,7 +102,7 @@ class GaussianHead(nn.Module):
 
     def forward(self, h):
         mu = self.mean(h)
-        return _Independent(Normal(mu, self.log_std.clamp(-5, 2).exp().expand_as(mu)))
+        return _Independent(Normal(mu, self.log_std.clamp(-5, 2).exp().expand_as(mu), validate_args=False))
 
 
 class BetaHead(nn.Module):
@@ -118,7 +118,7 @@ class BetaHead(nn.Module):
 
     def forward(self, h):
         a, b = torch.chunk(nn.functional.softplus(self.linear(h)) + 1.0, 2, dim=-1)
-        return _ScaledBeta(Beta(a, b), self.low, self.high)
+        return _ScaledBeta(Beta(a, b, validate_args=False), self.low, self.high)
 
 
 class _Independent:
@@ -159,9 +159,9 @@ class _ScaledBeta:
 
     @property
     def mode(self):
-        a, b = self.base.concentration1, self.base.concentration0
-        m = ((a - 1) / (a + b - 2)).nan_to_num(0.5)
-        return self.low + (self.high - self.low) * m
+        """The deterministic read-out: the Beta's *mean*, not its peak. A Beta squeezed against a bound is
+        skewed, and its peak then sits far from where its mass is (mean 0.1 can have its peak at 0.03)."""
+        return self.low + (self.high - self.low) * self.base.mean
 
 
 class Actor(nn.Module):

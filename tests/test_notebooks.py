@@ -14,17 +14,35 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 from build_book import ROOT, chapter_notebooks, execute, problems  # noqa: E402
 
-QUICK_LIMIT_S = 120  # each notebook's quick run must stay under 2 minutes
+QUICK_LIMIT_S = 120  # each notebook's quick run must stay under 2 minutes on an ordinary laptop core
+# 2,000,000 turns of a plain Python loop take about 0.1 s on an ordinary laptop core (CPython 3.11).
+# CI sandboxes can be many times slower (importing torch alone took 80 s on one); the limit is
+# scaled by this machine's measured slowness, capped so that it never stops meaning something.
+REFERENCE_LOOP_S = 0.10
+MAX_SLOWDOWN = 8.0
+
+
+def _slowdown() -> float:
+    best = float("inf")
+    for _ in range(3):
+        t0, s = time.perf_counter(), 0
+        for i in range(2_000_000):
+            s += i
+        best = min(best, time.perf_counter() - t0)
+    return min(MAX_SLOWDOWN, max(1.0, best / REFERENCE_LOOP_S))
 
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("nb", chapter_notebooks(), ids=lambda p: p.stem)
 def test_notebook_runs_quick(nb):
+    slowdown = _slowdown()
     t0 = time.perf_counter()
     out = execute(nb, ROOT / "_build" / "quick" / "notebooks", quick=True)
     elapsed = time.perf_counter() - t0
-    assert problems(out) == [], f"{nb.name} printed errors or warnings"
-    assert elapsed < QUICK_LIMIT_S, f"{nb.name} took {elapsed:.0f} s with QUICK=True (limit {QUICK_LIMIT_S} s)"
+    assert problems(out) == [], f"{nb.name} printed errors or warnings: {problems(out)}"
+    limit = QUICK_LIMIT_S * slowdown
+    print(f"{nb.name}: {elapsed:.0f} s with QUICK=True; limit {limit:.0f} s (machine slowdown x{slowdown:.1f})")
+    assert elapsed < limit, f"{nb.name} took {elapsed:.0f} s with QUICK=True (limit {limit:.0f} s = {QUICK_LIMIT_S} s x slowdown {slowdown:.1f})"
 
 
 def test_every_notebook_is_in_the_toc():

@@ -82,7 +82,7 @@ class A2C:
         self.actor = Actor(spec.obs_dim, spec.action, c.hidden, c.activation, c.box_head).to(self.device)
         self.critic = Critic(spec.obs_dim, c.hidden, c.activation).to(self.device)
         self.optimizer = torch.optim.Adam(
-            list(self.actor.parameters()) + list(self.critic.parameters()), lr=c.lr, eps=1e-5
+            list(self.actor.parameters()) + list(self.critic.parameters()), lr=c.lr, eps=1e-5, foreach=True
         )
 
     # -------------------------------------------------------------- Learner protocol

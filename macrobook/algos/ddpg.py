@@ -203,8 +203,8 @@ class DDPG:
         self.critic_target = copy.deepcopy(self.critic)
         for p in list(self.actor_target.parameters()) + list(self.critic_target.parameters()):
             p.requires_grad_(False)
-        self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=c.actor_lr)
-        self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=c.critic_lr)
+        self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=c.actor_lr, foreach=True)
+        self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=c.critic_lr, foreach=True)
         self.buffer = ReplayBuffer(c.buffer_size, self.device, seed=seed + 1)
         self.noise_generator = torch.Generator(device="cpu")
         self.noise_generator.manual_seed(seed + 2)

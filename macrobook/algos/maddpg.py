@@ -134,8 +134,8 @@ class MADDPG:
                 own = s.obs_dim + self.act_dim[k]
                 critic_in = own + (self.joint_dim if c.centralized else 0)
                 self.types[k] = TypeLearner(s, critic_in, tuple(c.hidden)).to(self.device)
-        self.actor_opt = {k: torch.optim.Adam(t.actor.parameters(), lr=c.actor_lr) for k, t in self.types.items()}
-        self.critic_opt = {k: torch.optim.Adam(t.critic.parameters(), lr=c.critic_lr) for k, t in self.types.items()}
+        self.actor_opt = {k: torch.optim.Adam(t.actor.parameters(), lr=c.actor_lr, foreach=True) for k, t in self.types.items()}
+        self.critic_opt = {k: torch.optim.Adam(t.critic.parameters(), lr=c.critic_lr, foreach=True) for k, t in self.types.items()}
         self.buffer = ReplayBuffer(c.buffer_size, self.device, seed=seed + 1)
         self.noise_generator = torch.Generator(device="cpu")
         self.noise_generator.manual_seed(seed + 2)

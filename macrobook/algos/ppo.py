@@ -107,7 +107,7 @@ class PPO:
         self.actor = Actor(spec.obs_dim, spec.action, c.hidden, c.activation, c.box_head).to(self.device)
         self.critic = Critic(spec.obs_dim, c.hidden, c.activation).to(self.device)
         self.optimizer = torch.optim.Adam(
-            list(self.actor.parameters()) + list(self.critic.parameters()), lr=c.lr, eps=1e-5
+            list(self.actor.parameters()) + list(self.critic.parameters()), lr=c.lr, eps=1e-5, foreach=True
         )
 
     # -------------------------------------------------------------- Learner protocol

@@ -103,8 +103,8 @@ class REINFORCE:
         c = self.config
         self.actor = Actor(spec.obs_dim, spec.action, c.hidden, c.activation, c.box_head).to(self.device)
         self.baseline = Critic(spec.obs_dim, c.hidden, c.activation).to(self.device)
-        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=c.lr, eps=1e-5)
-        self.baseline_optimizer = torch.optim.Adam(self.baseline.parameters(), lr=c.baseline_lr, eps=1e-5)
+        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=c.lr, eps=1e-5, foreach=True)
+        self.baseline_optimizer = torch.optim.Adam(self.baseline.parameters(), lr=c.baseline_lr, eps=1e-5, foreach=True)
 
     # -------------------------------------------------------------- Learner protocol
     @torch.no_grad()

@@ -26,7 +26,6 @@ def _rule_error(learner, cfg):
     return mean_relative_error(share * wealth, cfg.optimal_consumption(wealth))
 
 
-@pytest.mark.slow
 def test_q_learning_within_10_percent_of_closed_form():
     torch.set_num_threads(1)
     cfg = CakeConfig(beta=0.9)
@@ -46,15 +45,16 @@ def test_q_learning_within_10_percent_of_closed_form():
 
 @pytest.mark.slow
 def test_ppo_within_5_percent_of_closed_form():
+    # Seen: error 0.015 after 80 iterations with these settings (0.039 after 70).
     torch.set_num_threads(1)
     cfg = CakeConfig(beta=0.9, death_prob=0.02)
-    econ = CakeEatingEconomy(cfg, num_envs=512, device="cpu")
+    econ = CakeEatingEconomy(cfg, num_envs=256, device="cpu")
     ppo = PPO(econ.specs["household"],
-              PPOConfig(lr=2e-3, gamma=cfg.survival_gamma, gae_lambda=0.9, ent_coef=0.0, hidden=(32, 32),
-                        vf_clip=None, reward_scale=0.1),
+              PPOConfig(lr=3e-3, gamma=cfg.survival_gamma, gae_lambda=0.9, ent_coef=0.0, hidden=(32, 32),
+                        vf_clip=None, reward_scale=0.1, minibatches=2),
               device="cpu", seed=0)
     trainer = Trainer(econ, {"household": ppo}, rollout_len=16, seed=0, progress=False)
-    trainer.train(150)
+    trainer.train(100)
     err = _rule_error(ppo, cfg)
     assert err < 0.05, f"PPO rule is {err:.3f} from (1 - beta) W"
 
