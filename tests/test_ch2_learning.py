@@ -15,7 +15,7 @@ from macrobook.envs.cournot import CournotConfig, CournotEconomy
 from macrobook.train import Trainer
 from macrobook.utils import seed_everything
 
-ITERATIONS = 150
+ITERATIONS = 60   # seen: seed 0 ended 0.5% from Nash after 60 iterations (the notebook's run)
 NUM_ENVS = 64
 PPO_CONFIG = dict(lr=3e-3, gamma=0.9, ent_coef=0.01, reward_scale=0.1, hidden=(32, 32))
 
@@ -39,7 +39,6 @@ def train_duopoly(seed: int) -> np.ndarray:
     return torch.cat(qs).mean(0).numpy()
 
 
-@pytest.mark.slow
 def test_independent_ppo_duopolists_reach_cournot_nash():
     cfg = CournotConfig(num_firms=2)
     q_nash, q_collusive = cfg.nash_quantity(), cfg.collusive_quantity()
