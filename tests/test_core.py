@@ -232,3 +232,22 @@ def test_checkpoint_roundtrip_resume_and_refusals(tmp_path):
         read_checkpoint_header(tmp_path / "junk.safetensors")
     with pytest.raises(CheckpointError, match=".safetensors"):
         save_checkpoint(tmp_path / "x.pt", {})
+
+
+def test_atomic_writes_replace_whole_files_with_ordinary_permissions(tmp_path):
+    """An output is either the old file or the new one, readable like any new file (not mkstemp's 0600)."""
+    import os
+
+    from macrobook.io import atomic_write_json, atomic_write_text
+
+    p = atomic_write_text(tmp_path / "out" / "a.txt", "old")
+    atomic_write_text(p, "new")
+    assert p.read_text() == "new"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (p.stat().st_mode & 0o777) == (0o666 & ~umask)
+
+    with pytest.raises(TypeError):
+        atomic_write_json(p, {"x": object()})   # not JSON: the old file stays, no temporary is left
+    assert p.read_text() == "new"
+    assert sorted(x.name for x in p.parent.iterdir()) == ["a.txt"]

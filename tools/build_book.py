@@ -88,9 +88,20 @@ def stage(executed_dir: Path, stage_dir: Path, only: list[str] | None = None) ->
     (stage_dir / "_config.yml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     if only:
+        def keep(entries):
+            kept = []
+            for c in entries:
+                if c["file"].startswith("notebooks/") and Path(c["file"]).stem not in only:
+                    continue
+                if "sections" in c:   # chapters sit as sections under their part openers
+                    c["sections"] = keep(c["sections"])
+                    if not c["sections"]:
+                        del c["sections"]
+                kept.append(c)
+            return kept
+
         for part in toc.get("parts", []):
-            part["chapters"] = [c for c in part["chapters"]
-                                if not c["file"].startswith("notebooks/") or Path(c["file"]).stem in only]
+            part["chapters"] = keep(part["chapters"])
         toc["parts"] = [p for p in toc["parts"] if p["chapters"]]
     # every notebook the toc names must have been executed
     for part in toc.get("parts", []):
