@@ -15,20 +15,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
-
-#: measured with the offline stand-in (seed 0, 50 steps): about 19 calls per step, about 620
-#: prompt and 45 completion tokens per call. Used only for the estimate printed before a paid run.
-CALLS_PER_STEP = 19
-TOKENS_PER_CALL = (620, 45)
-
-
-def estimate_cost_usd(steps: int, price_per_mtok: tuple) -> float:
-    calls = CALLS_PER_STEP * steps
-    return calls * (TOKENS_PER_CALL[0] * price_per_mtok[0] + TOKENS_PER_CALL[1] * price_per_mtok[1]) / 1e6
-
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m macrobook llm", description="LLM-augmented agent scenarios")
@@ -46,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--price-in", type=float, default=None, help="dollars per million input tokens (override)")
     d.add_argument("--price-out", type=float, default=None, help="dollars per million output tokens (override)")
     d.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    d.add_argument("--max-tokens", type=int, default=300, help="longest reply asked for, in tokens")
     d.add_argument("--max-retries", type=int, default=4)
     d.add_argument("--backoff", type=float, default=1.0, help="first backoff wait in seconds (doubles each retry)")
     d.add_argument("--concurrency", type=int, default=4)
@@ -59,8 +50,8 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     from ..config import ConfigError
     from ..io import atomic_savefig, atomic_write_csv, atomic_write_json, atomic_write_text
-    from .client import Budget, make_client, price_for
-    from .diverseland import DiverselandSimulation, SimulationConfig, plot_expectations
+    from .client import Budget, CacheMiss, make_client
+    from .diverseland import DiverselandSimulation, SimulationConfig, estimate_cost, plot_expectations
 
     args = build_parser().parse_args(argv)
     torch.set_num_threads(1)
@@ -70,31 +61,40 @@ def main(argv: Optional[List[str]] = None) -> int:
     budget = Budget(max_usd=args.budget_usd, max_tokens=args.budget_tokens)
     extra = {}
     if args.backend == "openai":
-        extra = {"timeout_s": args.timeout, "max_retries": args.max_retries, "backoff_base_s": args.backoff}
+        extra = {"timeout_s": args.timeout, "max_retries": args.max_retries, "backoff_base_s": args.backoff,
+                 "max_tokens": args.max_tokens}
     try:
         client = make_client(args.backend, seed=args.seed, base_url=args.base_url, model=args.model,
                              cache_dir=args.cache_dir, budget=budget, price_per_mtok=price, **extra)
         cfg = SimulationConfig(steps=args.steps, seed=args.seed, concurrency=args.concurrency, re_draws=args.re_draws)
+        if args.pretrain_steps < 0:
+            raise ConfigError(f"--pretrain-steps must be an integer >= 0, got {args.pretrain_steps}")
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    if args.backend == "offline":
-        print(f"backend: offline stand-in {client.label} (rule-based, not a language model)")
-    else:
-        pin = client.usage.price_per_mtok
-        print(f"backend: {args.backend}, model {client.model!r} at {client.base_url}")
-        est = estimate_cost_usd(args.steps, pin)
-        print(f"estimated cost before any call: about ${est:.2f} for {args.steps} steps "
-              f"(~{CALLS_PER_STEP * args.steps} calls at ${pin[0]}/{pin[1]} per million input/output tokens"
-              f"{'; the price of this model is unknown, pass --price-in/--price-out' if pin == (0.0, 0.0) and args.base_url is None else ''})")
     sim = DiverselandSimulation(client, cfg)
     if args.pretrain_steps > 0:
         print(f"pretraining the DDPG actors for {args.pretrain_steps} periods in {cfg.pretrain_envs} economies ...")
         sim.pretrain(args.pretrain_steps)
+    if args.backend == "offline":
+        print(f"backend: offline stand-in {client.label} (rule-based, not a language model); cost $0")
+    elif args.backend == "replay":
+        print(f"backend: replay of {client.model!r} from {args.cache_dir} (no network, no cost; "
+              "a request that was not recorded stops the run)")
+    else:
+        pin = client.usage.price_per_mtok
+        print(f"backend: openai-compatible, model {client.model!r} at {client.base_url}; "
+              f"API key {'found in OPENAI_API_KEY' if os.environ.get('OPENAI_API_KEY') else 'not set (fine for a local server)'}")
+        # printed before any call is made: the dry run uses the offline stand-in only
+        est = estimate_cost(args.steps, pin, learners=sim.learners, seed=args.seed, max_tokens=args.max_tokens)
+        print(str(est) + ("" if pin != (0.0, 0.0) else
+                          " (price unknown or a local server: $0; pass --price-in/--price-out for a paid model)"))
+        if budget.max_usd is None and budget.max_tokens is None and pin != (0.0, 0.0):
+            print("no budget set: pass --budget-usd to stop cleanly at a limit")
     try:
         result = sim.run()
-    except Exception as e:  # a replay miss raises nothing here (it is a counted fallback); this is a bug path
-        print(f"error: {type(e).__name__}: {e}", file=sys.stderr)
+    except CacheMiss as e:
+        print(f"error: replay stopped: {e}", file=sys.stderr)
         return 1
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -108,8 +108,13 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     if len(result.expectations):
         ax = plot_expectations(result.expectations, label=client.label)
-        atomic_savefig(out / "expectations.png", ax.figure, dpi=120)
-        plt.close(ax.figure)
+    else:  # stopped before the first step finished: still write the figure, saying so
+        _, ax = plt.subplots(figsize=(9, 4.8))
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, f"no step completed (stopped: {result.summary['stopped']})\n{client.label}",
+                ha="center", va="center")
+    atomic_savefig(out / "expectations.png", ax.figure, dpi=120)
+    plt.close(ax.figure)
     summary = {**result.summary, "pretrain_steps": args.pretrain_steps}
     atomic_write_json(out / "summary.json", summary)
     s = result.summary

@@ -184,8 +184,9 @@ def parse_reply(task: str, text: str) -> Tuple[dict, Optional[str]]:
         if isinstance(obj.get("reason"), str):
             data["reason"] = obj["reason"].strip()
     elif task in ("plan", "reflect"):
-        if isinstance(obj.get(task), str) and obj[task].strip():
-            data[task] = obj[task].strip()
+        key = REQUIRED[task][0]          # "plan" -> "plan", "reflect" -> "reflection"
+        if isinstance(obj.get(key), str) and obj[key].strip():
+            data[key] = obj[key].strip()
     elif task == "act":
         if isinstance(obj.get("message"), str) and obj["message"].strip():
             data["message"] = obj["message"].strip()
