@@ -166,13 +166,17 @@ def test_memory_each_component_counts():
     assert abs(float(hashed_embedding("policy rate") @ hashed_embedding("green apples"))) < 0.3
 
 
-def test_reflections_are_written_to_memory():
-    client = make_client("offline", seed=0)
-    sim = DiverselandSimulation(client, SimulationConfig(steps=4, seed=0, re_draws=4))
-    res = sim.run()
-    refl = [r for r in res.transcript if r["kind"] == "reflect"]
-    assert refl, "no agent reflected in four steps although importance passes the threshold"
-    assert all(r["text"] for r in refl)
+def test_reflections_follow_the_configured_threshold():
+    def reflections(threshold, steps):
+        cfg = SimulationConfig(steps=steps, seed=0, re_draws=2, reflection_threshold=threshold)
+        res = DiverselandSimulation(make_client("offline", seed=0), cfg).run()
+        return [r for r in res.transcript if r["kind"] == "reflect"]
+
+    assert reflections(1e9, 3) == []
+    every_step = reflections(0.0, 3)
+    assert len(every_step) == 6 * 3 and all(r["text"] for r in every_step)   # six agents, every step
+    some = reflections(150.0, 8)
+    assert 0 < len(some) < 6 * 8
 
 
 class _SlowCounting(OfflineBackend):

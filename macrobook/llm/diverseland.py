@@ -74,7 +74,7 @@ class SimulationConfig(Config):
     re_draws: int = 64                # continuations for the rational-expectations benchmark
     adaptive_gain: float = 0.3        # of the adaptive-expectations benchmark
     pretrain_envs: int = 64
-    reflection_threshold: float = 40.0
+    reflection_threshold: float = 150.0     # summed importance (1-10 each) of new memories; 150 as in Park et al. (2023)
 
     def validate(self) -> None:
         check_int(self, "steps", min=1)
