@@ -20,6 +20,8 @@ torch.set_num_threads(1)
     ('Sure! ```json\n{"message": "hi", "inflation_expectation_percent": "3.1%"}\n``` hope that helps', 3.1, None),
     ("{'message': 'hi', 'inflation_expectation_percent': 1.5,}", 1.5, None),          # single quotes, comma
     ("I expect inflation of around 1.5% next year.", 1.5, "no_json"),                 # prose: regex fallback
+    ("Tech prices fell 10% this year, but I expect inflation of 2%.", 2.0, "no_json"),  # the closest to inflation
+    ("Sorry, no numbers this quarter.", None, "no_json"),
     ('{"message": "hi", "inflation_expectation_percent": 900}', None, "out_of_range"),
     ('{"message": "hi"}', None, "missing_field"),
     ('{"message": "hi", "inflation_expectation_percent": 2.0', None, "invalid_json"),  # truncated
@@ -73,6 +75,9 @@ def test_cache_hit_miss_and_model_in_key(tmp_path):
     other = CachedClient(None, tmp_path, mode="replay", base_url="offline://stand-in", model="gpt-4o-mini")
     with pytest.raises(CacheMiss, match="gpt-4o-mini"):
         _ask(other)
+    # replayed stand-in replies are still labelled as the stand-in; a replayed model's are not
+    assert ok.is_offline and "[offline stand-in]" in ok.label
+    assert not other.is_offline and "offline" not in other.label
     with pytest.raises(ConfigError):
         CachedClient(None, tmp_path, mode="replay")
 
@@ -107,11 +112,16 @@ def test_offline_is_deterministic_and_labelled():
 
 
 def test_malformed_replies_fall_back_without_crashing():
-    res = _run(0, steps=3, malformed=0.5)
+    res = _run(0, steps=6, malformed=0.5)
     fb = res.summary["fallbacks"]
-    assert fb["no_json"] > 0 and res.summary["steps"] == 3
+    assert fb["no_json"] > 0 and res.summary["steps"] == 6
     # a household whose reply had no JSON still has an expectation: prose regex or adaptive fallback
-    assert res.expectations[["household_A_percent", "household_B_percent", "household_C_percent"]].notna().all().all()
+    cols = ["household_A_percent", "household_B_percent", "household_C_percent"]
+    assert res.expectations[cols].notna().all().all()
+    stated = res.expectations[[c.replace("percent", "stated") for c in cols]].to_numpy()
+    assert (~stated).any()            # some replies named no number: the adaptive fallback was used
+    acts = [r for r in res.transcript if r["kind"] == "act" and r["agent"].startswith("Household")]
+    assert sum(r["fallback"] == "no_json" and r["expectation_stated"] for r in acts) > 0  # regex recovered
 
 
 # ------------------------------------------------------------------ the economy
@@ -179,6 +189,15 @@ def test_reflections_follow_the_configured_threshold():
     assert 0 < len(some) < 6 * 8
 
 
+def test_agents_reflect_once_importance_accumulates():
+    client = make_client("offline", seed=0)
+    sim = DiverselandSimulation(client, SimulationConfig(steps=4, seed=0, re_draws=4, reflection_threshold=20.0))
+    res = sim.run()
+    refl = [r for r in res.transcript if r["kind"] == "reflect"]
+    assert len(refl) >= 6 and all(r["text"].startswith("Over the last steps") for r in refl)
+    assert not any(r.get("fallback") for r in refl)
+
+
 class _SlowCounting(OfflineBackend):
     """The offline stand-in, slowed down, counting how many calls are in flight at once."""
 
@@ -190,14 +209,14 @@ class _SlowCounting(OfflineBackend):
     async def _chat(self, messages, **params):
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        await asyncio.sleep(0.002)
+        await asyncio.sleep(0.001 * (len(messages[-1]["content"]) % 7))   # replies arrive out of order
         try:
             return await super()._chat(messages, **params)
         finally:
             self.in_flight -= 1
 
 
-@pytest.mark.parametrize("limit", [1, 2, 6])
+@pytest.mark.parametrize("limit", [1, 3, 6])
 def test_agents_run_concurrently_up_to_the_limit(limit):
     client = _SlowCounting(seed=0)
     res = DiverselandSimulation(client, SimulationConfig(steps=2, seed=0, re_draws=2, concurrency=limit)).run()
@@ -269,6 +288,7 @@ def test_cli_writes_transcript_expectations_figure_and_summary(tmp_path, capsys)
             "household_B_percent", "household_C_percent"} <= set(frame.columns)
     assert (frame["backend"] == "[offline stand-in]").all()
     assert (out / "expectations.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "expectations.png").stat().st_size > 10_000
     s = json.loads((out / "summary.json").read_text())
     for key in ("steps", "calls", "cache_hits", "fallbacks", "total_tokens", "prompt_tokens", "completion_tokens",
                 "cost_usd"):

@@ -79,18 +79,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.backend == "offline":
         print(f"backend: offline stand-in {client.label} (rule-based, not a language model); cost $0")
     elif args.backend == "replay":
-        print(f"backend: replay of {client.model!r} from {args.cache_dir} (no network, no cost; "
-              "a request that was not recorded stops the run)")
+        print(f"backend: replay of model {client.model!r} at {client.base_url} from {args.cache_dir} "
+              f"{client.label} (recorded replies only: no server, no cost; a missing reply is an error)")
     else:
         pin = client.usage.price_per_mtok
-        print(f"backend: openai-compatible, model {client.model!r} at {client.base_url}; "
-              f"API key {'found in OPENAI_API_KEY' if os.environ.get('OPENAI_API_KEY') else 'not set (fine for a local server)'}")
+        print(f"backend: openai-compatible server {client.base_url}, model {client.model!r}")
+        print("API key (OPENAI_API_KEY):", "present" if os.environ.get("OPENAI_API_KEY") else
+              "absent (fine for a local server)")
         # printed before any call is made: the dry run uses the offline stand-in only
         est = estimate_cost(args.steps, pin, learners=sim.learners, seed=args.seed, max_tokens=args.max_tokens)
-        print(str(est) + ("" if pin != (0.0, 0.0) else
-                          " (price unknown or a local server: $0; pass --price-in/--price-out for a paid model)"))
+        unknown = pin == (0.0, 0.0)
+        print(f"estimated cost before any call: {est}"
+              + ("; price unknown (a local server costs nothing; for a paid model pass --price-in/--price-out)"
+                 if unknown else ""))
         if budget.max_usd is None and budget.max_tokens is None and pin != (0.0, 0.0):
-            print("no budget set: pass --budget-usd to stop cleanly at a limit")
+            print("no budget set: pass --budget-usd to stop cleanly at a spending limit")
     try:
         result = sim.run()
     except CacheMiss as e:

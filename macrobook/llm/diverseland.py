@@ -91,7 +91,9 @@ class SimulationResult:
     transcript: List[dict]
     expectations: "object"            # pandas DataFrame, one row per step
     summary: dict
-    history: List[dict] = field(default_factory=list)   # per step: {"step", "obs": {type: [n, d]}, "actions"}
+    #: one dict per completed step: {"step": t, "obs": {type: [n, obs_dim]}, "actions": {type: [n, ...]}},
+    #: the observations the DDPG actors saw (stated expectations included) and the numbers they chose
+    history: List[dict] = field(default_factory=list)
 
 
 def make_learners(econ: Diverseland, seed: int = 0, config: Optional[DDPGConfig] = None) -> Dict[str, DDPG]:
@@ -182,7 +184,7 @@ class CostEstimate:
 
     def __str__(self) -> str:
         pin, pout = self.price_per_mtok
-        return (f"estimated cost of {self.steps} steps: about ${self.usd:.2f} ({self.calls} calls, "
+        return (f"about ${self.usd:.2f} for {self.steps} steps ({self.calls} calls, "
                 f"{self.prompt_tokens + self.completion_tokens} tokens, scaled from a {self.probe_steps}-step dry run "
                 f"on the offline stand-in), at most ${self.max_usd:.2f} ({self.max_calls} calls with every reply "
                 f"max_tokens long); prices ${pin}/${pout} per million input/output tokens")
@@ -270,8 +272,6 @@ class DiverselandSimulation:
             obs = econ.set_expectations(torch.tensor([stated], device=econ.device) / 100)
             with torch.no_grad():
                 actions = policy(obs)
-            history.append({"step": t, "obs": {k: v[0].detach().cpu().clone() for k, v in obs.items()},
-                            "actions": {k: v[0].detach().cpu().clone() for k, v in actions.items()}})
             growth = actions["firm"][0, 0]
             new_prices = (s.prices[0] * (1 + growth)).tolist()
             rate = float(actions["central_bank"][0, 0, 0])
@@ -316,7 +316,6 @@ class DiverselandSimulation:
                                              for a, ctx, fe in zip(agents, contexts, fallback_e)],
                                            return_exceptions=True)
             if any(isinstance(r, BudgetExceeded) for r in results):
-                history.pop()   # this step did not happen
                 stopped = "budget"
                 transcript.append({"step": t, "agent": "system", "location": "Diverseland", "kind": "stop",
                                    "text": "Budget spent: the run stops here.", "backend": self.client.label})
@@ -348,6 +347,8 @@ class DiverselandSimulation:
                 row[f"household_{key}_percent"] = stated[i]
                 row[f"household_{key}_stated"] = bool(results[i].stated)
             rows.append(row)
+            history.append({"step": t, "obs": {k: v[0].detach().cpu().clone() for k, v in obs.items()},
+                            "actions": {k: v[0].detach().cpu().clone() for k, v in actions.items()}})
             last_rate, last_stim = rate, stim
             steps_done = t
         frame = pd.DataFrame(rows)
