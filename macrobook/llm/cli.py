@@ -9,7 +9,9 @@
 
 Writes ``transcript.jsonl``, ``expectations.csv``, ``expectations.png`` and ``summary.json``
 (steps, calls, cache hits, fallbacks by kind, tokens, cost) into ``--output-dir``. The key is
-read from OPENAI_API_KEY only, and never printed or written.
+read from OPENAI_API_KEY only, and never printed or written. With ``--backend openai`` the
+expected cost is printed before any call (:func:`macrobook.llm.diverseland.estimate_cost`: a
+free dry run of the same agents on the offline stand-in, scaled, with an upper bound).
 """
 from __future__ import annotations
 
