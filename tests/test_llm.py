@@ -108,6 +108,13 @@ def test_offline_is_deterministic_and_labelled():
     assert "[offline stand-in]" in text and "Household A" in text and "Location: Diverseland" in text
     assert all(r["backend"] in ("[offline stand-in]", "simulation") for r in a.transcript)
     assert a.summary["offline_stand_in"] is True and a.summary["steps"] == 3
+    assert (a.expectations["backend"] == "[offline stand-in]").all()
+    import matplotlib.pyplot as plt
+
+    from macrobook.llm.diverseland import plot_expectations
+    ax = plot_expectations(a.expectations, label="[offline stand-in]")
+    assert "[offline stand-in]" in ax.get_title() and "over 3 steps" in ax.get_title()
+    plt.close(ax.figure)
     assert list(a.expectations["step"]) == [1, 2, 3]
 
 
