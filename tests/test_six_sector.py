@@ -319,3 +319,19 @@ def test_every_skeleton_box_maps_to_code_that_exists():
     for t in re.findall(r'learner\.types\["(\w+)"\]', table):   # every sector agent is a learner type
         assert t in learner.types and t in econ.specs
     assert "def visualize(" in nb.read_text()
+
+
+# ----------------------------------------------------------------- python -m macrobook bench six_sector --json
+def test_bench_six_sector_json(capsys):
+    import json
+
+    from macrobook.cli import main
+
+    assert main(["bench", "six_sector", "--json", "--num-envs", "1", "3", "--min-seconds", "0.01"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["economy"] == "six_sector" and [r["num_envs"] for r in out["results"]] == [1, 3]
+    default = SixSectorConfig()   # the bench's economy: households + firms + 4 single agents
+    for r in out["results"]:
+        assert r["agents_per_env"] == default.num_households + default.num_firms + 4
+        assert r["batched_agent_steps_per_s"] > 0 and r["loop_agent_steps_per_s"] > 0
+        assert abs(r["speedup"] - r["batched_agent_steps_per_s"] / r["loop_agent_steps_per_s"]) < 1e-6 * r["speedup"]
