@@ -36,14 +36,53 @@ def test_best_response_trains_one_type_and_restores_everything():
     changed = {k: not torch.equal(params(l), before[k]) for k, l in tr.learners.items()}
     assert changed == {"consumer": False, "firm": True, "government": False}, changed  # others frozen
     assert tr.iteration == it and len(tr.records) == n_rec
-    # the formula: eps = max(gain, 0) / |training gain|
+    # the formula: eps = max(gain, 0) / training gain, undefined (NaN) without a training gain
     assert out["gain"] == pytest.approx(out["reward_after"] - out["reward_before"])
-    assert out["epsilon"] == pytest.approx(max(out["gain"], 0.0) / abs(out["reward_before"]))
+    assert out["training_gain"] == pytest.approx(out["reward_before"])
+    if out["reward_before"] > 0:
+        assert out["epsilon"] == pytest.approx(max(out["gain"], 0.0) / out["reward_before"])
+    else:
+        assert out["epsilon"] != out["epsilon"] and out["within_bound"] is False
     # with restore=True (the default) the weights come back exactly
     snap = params(tr.learners["firm"])
     br.best_response(tr, "firm", 1, ev, episodes=1, prepare=full_model)
     assert torch.equal(params(tr.learners["firm"]), snap)
     del seen, spy
+
+
+def test_epsilon_formula_and_bounds():
+    import pandas as pd
+
+    assert br.epsilon_of(0.02, 1.0) == pytest.approx(0.02)
+    assert br.epsilon_of(-0.5, 1.0) == 0.0             # a best response that found nothing better
+    assert br.epsilon_of(0.01, 0.0) != br.epsilon_of(0.01, 0.0)    # no training gain: undefined
+    assert br.epsilon_of(0.01, -2.0) != br.epsilon_of(0.01, -2.0)  # never a tiny epsilon from |negative|
+    ok = pd.DataFrame([{"type": "consumer", "epsilon": 0.029}, {"type": "firm", "epsilon": 0.099},
+                       {"type": "government", "epsilon": 0.0099}])
+    assert br.within_bounds(ok)
+    for t, e in (("consumer", 0.031), ("firm", 0.1), ("government", 0.011), ("firm", float("nan"))):
+        bad = ok.copy()
+        bad.loc[bad["type"] == t, "epsilon"] = e
+        assert not br.within_bounds(bad), (t, e)
+    assert not br.within_bounds(ok.iloc[:0])
+
+
+def test_train_until_epsilon_stops_at_the_bounds_or_the_budget():
+    cfg = small(iterations=6)
+    tr = make_trainer(cfg, seed=0, device="cpu")
+    untrained = make_trainer(cfg, seed=0, device="cpu")
+    ev = evaluation_economy(tr, num_envs=2)
+    res = br.train_until_epsilon(tr, untrained, ev, cfg.iterations, check_every=2, br_iterations=1, first_check=4,
+                                 episodes=1, prepare=full_model)
+    its = [c["iteration"] for c in res["checks"]]
+    assert its and its[0] == 4 and all(i >= 4 for i in its)          # no check before the government learns
+    assert res["reached"] == res["checks"][-1]["all_within_bounds"]
+    assert res["iterations"] == (its[-1] if res["reached"] else cfg.iterations)
+    assert res["train_seconds"] > 0 and res["wall_seconds"] >= res["train_seconds"] + res["check_seconds"] - 1e-6
+    tr2 = make_trainer(cfg, seed=0, device="cpu")
+    res2 = br.train_until_epsilon(tr2, untrained, ev, cfg.iterations, check_every=1, br_iterations=1,
+                                  first_check=0, max_seconds=0.0, episodes=1, prepare=full_model)
+    assert res2["iterations"] == 1 and len(res2["checks"]) == 1        # the budget stops it after one round
 
 
 def test_mean_rewards_same_seed_same_numbers():
@@ -88,5 +127,7 @@ def test_cli_train_resume_and_best_response(tmp_path, capsys):
     res = json.loads(capsys.readouterr().out)
     assert {r["type"] for r in res["types"]} == {"consumer", "firm", "government"}
     for r in res["types"]:
-        assert r["epsilon"] >= 0 and "training_gain" in r
+        assert "training_gain" in r
+        assert (r["epsilon"] >= 0) if r["training_gain"] > 0 else r["epsilon"] is None  # NaN is written as null
+    assert res["all_within_bounds"] in (True, False)
     assert (run_dir / "logs/best_response.json").exists()
