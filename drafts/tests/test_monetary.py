@@ -92,10 +92,11 @@ def test_central_bank_reward_is_the_seed_loss_and_nothing_else():
                       "output_gap_weight", "rate_change_weight"}
     fields = {f.name for f in dataclasses.fields(MonetaryConfig)}
     assert not any(("taylor" in f) or ("reference" in f) or ("phi" in f) for f in fields)
-    # same inflation, gap and rate change at very different rate levels -> the same reward
-    z = torch.zeros(2, dtype=torch.float64)
-    assert torch.equal(central_bank_loss(z + 0.03, 0.02, z, z + 0.0025, 0.5, 0.1),
-                       central_bank_loss(z + 0.03, 0.02, z, z + 0.0025, 0.5, 0.1))
+    # the three terms in percentage points and nothing else: a 1 pp inflation miss, a 1% gap and
+    # a 25 bp move cost 1 + 0.5 * 1 + 0.1 * 0.0625; with all three at zero the loss is zero
+    one = torch.ones(1, dtype=torch.float64)
+    assert central_bank_loss(0.03 * one, 0.02, 0.01 * one, 0.0025 * one, 0.5, 0.1).item() == pytest.approx(1.50625)
+    assert central_bank_loss(0.02 * one, 0.02, 0 * one, 0 * one, 0.5, 0.1).item() == 0.0
 
 
 def test_central_bank_reward_does_not_depend_on_the_rate_level():
@@ -156,3 +157,16 @@ def test_spaces_follow_seed_002():
 def test_bad_config_raises_config_error_naming_the_field(field, value):
     with pytest.raises(ConfigError, match=field):
         MonetaryConfig(**{field: value})
+
+
+def test_bench_case_runs_both_ways():
+    from macrobook.bench import run_bench
+    from macrobook.envs.monetary import bench_case
+
+    res = run_bench("monetary", num_envs_list=(2,), device="cpu", min_seconds=0.01)
+    row = res["results"][0]
+    assert row["agents_per_env"] == 1 + 5 + 100 + 20 and row["speedup"] > 0
+    # a small economy through both paths (a crash in either fails the test)
+    case = bench_case(1, torch.device("cpu"), hidden=8, config=MonetaryConfig(num_banks=2, num_households=6, num_firms=3))
+    case.batched_step()
+    case.loop_step()

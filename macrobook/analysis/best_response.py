@@ -11,6 +11,9 @@ government < 1%)::
 
 (undefined, reported as NaN and "not within the bound", when the type gained nothing in training).
 
+The ratio reads as the paper's only when training raised the type's reward
+(``training_improved`` in the result); a short run can end below where it started.
+
 Rewards are evaluated on a separate set of economies with common random numbers (the same
 seeds before and after retraining), so the comparison is not drowned by sampling noise.
 
@@ -121,6 +124,9 @@ def best_response(trainer, agent_type: str, iterations: int, eval_economy, initi
         out["reward_untrained"] = initial_rewards[agent_type]
         out["training_gain"] = train_gain
         out["epsilon"] = epsilon_of(after - before, train_gain)
+        # epsilon is "a fraction of what training gained": it reads as the paper's only when
+        # training raised this type's reward; otherwise it is NaN and the type is not within the bound
+        out["training_improved"] = bool(train_gain > 0)
         out["paper_bound"] = PAPER_BOUNDS.get(agent_type)
         out["within_bound"] = bool(out["epsilon"] < PAPER_BOUNDS.get(agent_type, float("nan")))
     return out
