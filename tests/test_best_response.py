@@ -79,6 +79,27 @@ def test_train_until_epsilon_stops_at_the_bounds_or_the_budget():
     assert res2["iterations"] == 1 and len(res2["checks"]) == 1        # the budget stops it after one round
 
 
+def test_evaluations_feed_every_step_its_own_observation():
+    """rollout_summary and mean_rewards must show the policies each step's state, not the first
+    one (a bug the draft had: evaluated agents kept acting on the t = 0 prices and wages)."""
+    from macrobook.runs.rbc import rollout_summary
+
+    tr = make_trainer(small(), seed=0, device="cpu")
+    t_idx = tr.economy.specs["government"].obs_names.index("time (/T)")
+    seen, orig = [], tr.learners["government"].act
+
+    def spy(obs, deterministic=False):
+        seen.append(round(obs[0, 0, t_idx].item(), 6))
+        return orig(obs, deterministic)
+
+    tr.learners["government"].act = spy
+    rollout_summary(tr, episodes=1, num_envs=2)
+    assert seen == pytest.approx([t / 10 for t in range(10)])
+    seen.clear()
+    br.mean_rewards(tr, evaluation_economy(tr, num_envs=2), episodes=1)
+    assert seen == pytest.approx([t / 10 for t in range(10)])
+
+
 def test_mean_rewards_same_seed_same_numbers():
     tr = make_trainer(small(), seed=0, device="cpu")
     ev = evaluation_economy(tr, num_envs=2)

@@ -209,6 +209,7 @@ def rollout_summary(trainer: Trainer, episodes: int = 1, seed: int = 12345, dete
     for _ in range(steps):
         acts = {k: l.act(obs[k], deterministic=deterministic)[0] for k, l in trainer.learners.items()}
         out = econ.step(acts)
+        obs = out.obs  # each step's policies see that step's state (the draft fed them the first one)
         i = out.info
         rows = dict(out.macro)
         rows.update({f"firm_{k}": v for k, v in (("price", i["price_paid"]), ("wage", i["wage_paid"]),
