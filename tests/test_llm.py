@@ -344,3 +344,22 @@ def test_diverseland_economy_sells_no_more_than_it_holds_and_same_seed_same_numb
     a, b = run(0), run(0)
     assert torch.equal(a, b)
     assert not torch.equal(a, run(1))
+
+
+def test_unilateral_evaluation_swaps_only_one_type():
+    """evaluate_unilateral: the pretrained column is evaluate_actors' reward; with the untrained
+    actors equal to the pretrained ones every gain is exactly zero; with different actors for one
+    type only, that type's untrained column is its reward with its own actor swapped."""
+    from macrobook.llm.diverseland import evaluate_actors, evaluate_unilateral, make_learners
+
+    econ = Diverseland(num_envs=1, device="cpu")
+    a, b = make_learners(econ, 0), make_learners(econ, 5)       # two differently initialised sets
+    kw = dict(periods=6, num_envs=4)
+    same = evaluate_unilateral(a, a, **kw)
+    assert (same["gain"] == 0).all()
+    ref = evaluate_actors(a, **kw)
+    assert all(same.loc[k, "pretrained"] == ref[f"reward/{k}"] for k in econ.specs)
+    mixed = evaluate_unilateral(a, b, **kw)
+    firm_swapped = evaluate_actors({**a, "firm": b["firm"]}, **kw)
+    assert mixed.loc["firm", "untrained"] == firm_swapped["reward/firm"]
+    assert mixed.loc["firm", "gain"] != 0
