@@ -317,3 +317,49 @@ def test_same_seed_same_numbers_with_pretrained_actors():
     assert a.expectations.equals(b.expectations)
     assert json.dumps(a.transcript) == json.dumps(b.transcript)
     assert not a.expectations.equals(run(1).expectations)
+
+
+def test_diverseland_economy_sells_no_more_than_it_holds_and_same_seed_same_numbers():
+    """Every quarter of a run with random actions: units sold never exceed the stock on hand or
+    what was demanded, households never pay more than they chose to spend, and the same seed with
+    the same actions gives the same numbers (another seed does not)."""
+    def run(seed):
+        econ = Diverseland(num_envs=16, device="cpu")
+        econ.reset(seed=seed)
+        g = torch.Generator().manual_seed(7)          # the same actions for every run
+        rows = []
+        for _ in range(12):
+            acts = {k: s.action.low + (s.action.high - s.action.low)
+                    * torch.rand((16, s.count) + tuple(s.action.shape), generator=g)
+                    for k, s in econ.specs.items()}
+            out = econ.step(acts)
+            i = out.info
+            assert (i["sold"] <= i["stock"] * (1 + 1e-5)).all() and (i["sold"] <= i["demand"] * (1 + 1e-5)).all()
+            assert (i["paid"] <= i["spending"] * (1 + 1e-5) + 1e-4).all()
+            assert torch.allclose(i["consumption"].sum(1), i["sold"], rtol=1e-5)
+            assert torch.isfinite(out.macro["inflation_annual"]).all()
+            rows.append(torch.stack([out.macro["inflation_annual"], out.macro["nominal_output"]]))
+        return torch.stack(rows)
+
+    a, b = run(0), run(0)
+    assert torch.equal(a, b)
+    assert not torch.equal(a, run(1))
+
+
+def test_unilateral_evaluation_swaps_only_one_type():
+    """evaluate_unilateral: the pretrained column is evaluate_actors' reward; with the untrained
+    actors equal to the pretrained ones every gain is exactly zero; with different actors for one
+    type only, that type's untrained column is its reward with its own actor swapped."""
+    from macrobook.llm.diverseland import evaluate_actors, evaluate_unilateral, make_learners
+
+    econ = Diverseland(num_envs=1, device="cpu")
+    a, b = make_learners(econ, 0), make_learners(econ, 5)       # two differently initialised sets
+    kw = dict(periods=6, num_envs=4)
+    same = evaluate_unilateral(a, a, **kw)
+    assert (same["gain"] == 0).all()
+    ref = evaluate_actors(a, **kw)
+    assert all(same.loc[k, "pretrained"] == ref[f"reward/{k}"] for k in econ.specs)
+    mixed = evaluate_unilateral(a, b, **kw)
+    firm_swapped = evaluate_actors({**a, "firm": b["firm"]}, **kw)
+    assert mixed.loc["firm", "untrained"] == firm_swapped["reward/firm"]
+    assert mixed.loc["firm", "gain"] != 0

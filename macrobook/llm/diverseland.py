@@ -162,6 +162,28 @@ def evaluate_actors(learners: Dict[str, DDPG], economy_config: Optional[Diversel
     return sums
 
 
+def evaluate_unilateral(learners: Dict[str, DDPG], untrained: Dict[str, DDPG],
+                        economy_config: Optional[DiverselandConfig] = None, periods: int = 50, num_envs: int = 64,
+                        seed: int = 123, device: str = "cpu") -> "object":
+    """Did pretraining help each agent type *given what the others learned*? For each type, its
+    own mean reward (as in :func:`evaluate_actors`) when it plays its pretrained actor and when it
+    plays its untrained one, the other types playing their pretrained actors in both cases: a
+    unilateral comparison, the one a best response is judged by. (Comparing everyone pretrained
+    with everyone untrained mixes in what the others' learning did to each agent.) Returns a
+    DataFrame indexed by type with columns ``pretrained``, ``untrained`` and ``gain``."""
+    import pandas as pd
+
+    kw = dict(economy_config=economy_config, periods=periods, num_envs=num_envs, seed=seed, device=device)
+    base = evaluate_actors(learners, **kw)
+    rows = {}
+    for k in learners:
+        alone = evaluate_actors({**learners, k: untrained[k]}, **kw)
+        rows[k] = {"pretrained": base[f"reward/{k}"], "untrained": alone[f"reward/{k}"]}
+    frame = pd.DataFrame(rows).T
+    frame["gain"] = frame["pretrained"] - frame["untrained"]
+    return frame
+
+
 @dataclass
 class CostEstimate:
     """What a run of ``steps`` steps would cost, from an offline dry run of ``probe_steps`` steps.
