@@ -28,6 +28,7 @@ import torch
 
 BENCHES: dict[str, str] = {
     "cournot": "macrobook.envs.cournot:bench_case",
+    "monetary": "macrobook.envs.monetary:bench_case",
     "rbc": "macrobook.envs.rbc:bench_case",
     "six_sector": "macrobook.envs.six_sector:bench_case",
 }

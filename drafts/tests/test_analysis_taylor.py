@@ -97,3 +97,40 @@ def test_hp_filter_removes_a_linear_trend():
     trend, cycle = bc.hp_filter(3 + 0.5 * t)
     np.testing.assert_allclose(cycle, 0, atol=1e-8)
     assert bc.US_FACTS["output"]["sd"] > 0 and "King" in bc.US_FACTS["source"]
+
+
+def _perfect_foresight(p, shock, size=0.25, T=200):
+    """Solve the 3-equation model as one big linear system over T quarters (an independent
+    check of the undetermined-coefficients closed form; no guess about the solution's shape)."""
+    n = 2 * T                            # unknowns: y_0..y_{T-1}, pi_0..pi_{T-1}; zero after T
+    A, b = np.zeros((n, n)), np.zeros(n)
+    s = size * p.rho ** np.arange(T)
+    nu = s if shock == "monetary" else 0 * s
+    u = s if shock == "cost_push" else 0 * s
+    Y, P = (lambda t: t), (lambda t: T + t)
+    for t in range(T):
+        # Phillips curve: pi_t - beta pi_{t+1} - kappa y_t = u_t
+        A[t, P(t)] += 1.0
+        A[t, Y(t)] -= p.kappa
+        if t + 1 < T:
+            A[t, P(t + 1)] -= p.beta
+        b[t] = u[t]
+        # IS with the rule substituted: y_t - y_{t+1} + (phi_pi pi_t + phi_y y_t - pi_{t+1}) / sigma = -nu_t / sigma
+        r = T + t
+        A[r, Y(t)] += 1.0 + p.phi_y / p.sigma
+        A[r, P(t)] += p.phi_pi / p.sigma
+        if t + 1 < T:
+            A[r, Y(t + 1)] -= 1.0
+            A[r, P(t + 1)] -= 1.0 / p.sigma
+        b[r] = -nu[t] / p.sigma
+    x = np.linalg.solve(A, b)
+    return x[:T], x[T:]
+
+
+@pytest.mark.parametrize("shock", ["monetary", "cost_push"])
+def test_nk_closed_form_matches_a_perfect_foresight_solve(shock):
+    p = nk.NKParams()
+    y, pi = _perfect_foresight(p, shock)
+    irf = nk.impulse_response(p, shock, 0.25, quarters=12)
+    np.testing.assert_allclose(irf["output_gap"].to_numpy(), y[:12], atol=1e-10)
+    np.testing.assert_allclose(irf["inflation_annual"].to_numpy(), 4 * pi[:12], atol=1e-10)

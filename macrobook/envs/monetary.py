@@ -669,3 +669,49 @@ class MonetaryEconomy(BatchedEconomy):
     def money(self) -> torch.Tensor:
         """The money stock ``[E]``: all household and firm deposits."""
         return self.state["hh_deposits"].sum(1) + self.state["firm_deposits"].sum(1)
+
+
+def bench_case(num_envs: int, device: torch.device, hidden: int = 64):
+    """For ``python -m macrobook bench monetary``: one month with the policy forward pass.
+
+    Batched: one (randomly initialised) actor per type on ``[E, n, obs_dim]`` and one
+    :meth:`MonetaryEconomy.step` for all ``E`` economies. Loop: the same actors called once per
+    agent on a ``[1, obs_dim]`` observation, and ``E`` separate one-economy copies stepped one
+    after the other, on the CPU. The loop baseline keeps each economy's markets as tensor code
+    (a Python-number re-implementation of the three markets is not written), so the ratio it
+    reports understates what batching the markets themselves gains.
+    """
+    from ..bench import BenchCase
+    from ..nets import Actor
+
+    cfg = MonetaryConfig()
+    econ = MonetaryEconomy(cfg, num_envs=num_envs, device=device)
+    econ.check_actions = False
+    torch.manual_seed(0)
+    actors = {k: Actor(s.obs_dim, s.action, (hidden, hidden), "relu").to(device) for k, s in econ.specs.items()}
+    state = {"obs": econ.reset(seed=0)}
+
+    def batched_step():
+        acts = {k: actors[k].act(state["obs"][k])[0] for k in actors}
+        state["obs"] = econ.step(acts).obs
+
+    loop_actors = {k: Actor(s.obs_dim, s.action, (hidden, hidden), "relu") for k, s in econ.specs.items()}
+    for k in actors:
+        loop_actors[k].load_state_dict({n: v.cpu() for n, v in actors[k].state_dict().items()})
+    singles = [MonetaryEconomy(cfg, num_envs=1, device="cpu") for _ in range(num_envs)]
+    loop_obs = []
+    for e, one in enumerate(singles):
+        one.check_actions = False
+        loop_obs.append(one.reset(seed=e))
+
+    def loop_step():
+        for e, one in enumerate(singles):  # the per-economy, per-agent baseline
+            acts = {}
+            for k, spec in one.specs.items():
+                acts[k] = torch.stack([loop_actors[k].act(loop_obs[e][k][0, j][None])[0][0]
+                                       for j in range(spec.count)]).unsqueeze(0)
+            loop_obs[e] = one.step(acts).obs
+
+    sync = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
+    return BenchCase(batched_step=batched_step, loop_step=loop_step,
+                     agents_per_env=1 + cfg.num_banks + cfg.num_households + cfg.num_firms, sync=sync)
