@@ -134,3 +134,15 @@ def test_nk_closed_form_matches_a_perfect_foresight_solve(shock):
     irf = nk.impulse_response(p, shock, 0.25, quarters=12)
     np.testing.assert_allclose(irf["output_gap"].to_numpy(), y[:12], atol=1e-10)
     np.testing.assert_allclose(irf["inflation_annual"].to_numpy(), 4 * pi[:12], atol=1e-10)
+
+
+def test_fit_refuses_a_verdict_when_inflation_never_moves():
+    # a learned economy can pin inflation (every firm raising prices by the same step each month):
+    # then no regression can say how the rate responds to inflation
+    i, pi, gap = _synthetic(1.5, 0.5)
+    f = fit_taylor_rule(i, np.full_like(pi, 0.268), gap)
+    assert f.not_identified == ("inflation",)
+    assert np.isnan(f.phi_pi) and f.taylor_principle == "not identified"
+    assert np.isfinite(f.phi_y) and "no variation in: inflation" in f.summary()
+    fs = fit_taylor_rule(i, np.full_like(pi, 0.268), gap, smoothing=True)
+    assert fs.taylor_principle == "not identified"
