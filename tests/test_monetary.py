@@ -200,3 +200,23 @@ def test_bench_monetary_reports_both_figures():
     row = r["results"][0]
     assert row["agents_per_env"] == 1 + 5 + 100 + 20
     assert row["batched_agent_steps_per_s"] > 0 and row["loop_agent_steps_per_s"] > 0
+
+
+def test_policy_sampler_follows_the_policy_and_shares_draws_across_runs():
+    from macrobook.analysis.taylor import TaylorRuleCentralBank
+    from macrobook.analysis.transmission import PolicySampler
+    from macrobook.runs.monetary import MonetaryTrainConfig, make_trainer
+
+    cfg = MonetaryConfig(num_banks=2, num_households=50, num_firms=3, sim_length=40)
+    tr = make_trainer(MonetaryTrainConfig(num_envs=40, rollout_len=4), cfg, seed=0, device="cpu")
+    obs = tr.economy.reset(seed=0)
+    a1 = PolicySampler(tr.learners, seed=3)(obs)
+    # swapping the central bank for a rule leaves every other type's draws unchanged
+    a2 = PolicySampler({**tr.learners, "central_bank": TaylorRuleCentralBank()}, seed=3)(obs)
+    for k in ("bank", "household", "firm"):
+        assert torch.equal(a1[k], a2[k])
+    assert not torch.equal(a1["household"], PolicySampler(tr.learners, seed=4)(obs)["household"])
+    # the sampled frequencies match the policy's probabilities (2000 household draws)
+    probs = tr.learners["household"].actor.dist(obs["household"]).dists[0].probs.mean((0, 1))
+    freq = torch.bincount(a1["household"][..., 0].reshape(-1), minlength=5).double() / a1["household"][..., 0].numel()
+    assert (freq - probs.double()).abs().max() < 0.05
