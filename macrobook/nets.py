@@ -105,6 +105,18 @@ class GaussianHead(nn.Module):
         return _Independent(Normal(mu, self.log_std.clamp(-5, 2).exp().expand_as(mu), validate_args=False))
 
 
+class SquashedGaussianHead(GaussianHead):
+    """A Gaussian on an unbounded pre-action ``u``; the economy receives ``low + (high - low) * sigmoid(u)``.
+
+    The learner stores ``u``, so PPO's probability ratio needs no Jacobian (it cancels). The
+    standard deviation is ``exp(log_std)``: it can shrink by orders of magnitude as learning
+    proceeds, so the deterministic read-out ``sigmoid(mean)`` (the median of the squashed action)
+    approaches the optimum of a near-deterministic policy. A Beta head's concentration grows only
+    linearly, and a still-wide policy's best *mean* differs from the best deterministic action
+    whenever the reward is curved (Jensen's inequality); compare both in Chapter 1's exercises.
+    """
+
+
 class BetaHead(nn.Module):
     """Beta distribution on [low, high]: alpha, beta = 1 + softplus(.) so the density is unimodal."""
 
@@ -167,7 +179,8 @@ class _ScaledBeta:
 class Actor(nn.Module):
     """Stochastic policy pi(a | o) for one agent type; shared by all agents of the type.
 
-    ``box_head`` chooses "beta" (default) or "gaussian" for Box spaces.
+    ``box_head`` chooses "beta" (default), "gaussian" (clipped to the bounds) or "squashed" (a Gaussian
+    mapped into the bounds by a logistic function) for Box spaces.
     """
 
     def __init__(self, obs_dim: int, space: Space, hidden: Sequence[int] = (64, 64),
@@ -188,8 +201,10 @@ class Actor(nn.Module):
                 self.head = BetaHead(h, dim, lo.reshape(-1), hi.reshape(-1))
             elif box_head == "gaussian":
                 self.head = GaussianHead(h, dim)
+            elif box_head == "squashed":
+                self.head = SquashedGaussianHead(h, dim)
             else:
-                raise ConfigError(f"box_head must be 'beta' or 'gaussian', got {box_head!r}")
+                raise ConfigError(f"box_head must be 'beta', 'gaussian' or 'squashed', got {box_head!r}")
         else:
             raise ConfigError(f"unsupported action space {space!r}")
         self.box_head = box_head
@@ -205,10 +220,15 @@ class Actor(nn.Module):
         return a, d.log_prob(a)
 
     def to_env(self, action: torch.Tensor) -> torch.Tensor:
-        """The action as the economy takes it: Gaussian samples are clipped to the Box bounds."""
+        """The action as the economy takes it: Gaussian samples are clipped to the Box bounds,
+        squashed ones mapped into them."""
         if isinstance(self.space, Box) and self.box_head == "gaussian":
             lo, hi = self.space.bounds(action.device)
             return torch.maximum(torch.minimum(action, hi.reshape(-1)), lo.reshape(-1))
+        if isinstance(self.space, Box) and self.box_head == "squashed":
+            lo, hi = self.space.bounds(action.device)
+            lo, hi = lo.reshape(-1), hi.reshape(-1)
+            return lo + (hi - lo) * torch.sigmoid(action)
         return action
 
     def evaluate(self, obs: torch.Tensor, action: torch.Tensor):

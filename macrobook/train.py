@@ -36,7 +36,12 @@ from .io import atomic_write_csv, load_checkpoint, read_checkpoint_header, save_
 class Rollout:
     """T steps of E economies. obs[type]: [T+1, E, n, d] (obs[t+1] follows step t);
     actions[type]: [T, E, n, ...] as sent to the economy; extras[type][key]: [T, E, n, ...];
-    rewards[type]: [T, E, n]; dones: [T, E]; macro[name]: [T, E]."""
+    rewards[type]: [T, E, n]; dones: [T, E]; macro[name]: [T, E].
+
+    final_obs[type]: [T, E, n, d], the observation right after step t *before* any restart (the
+    economy's ``info["final_obs"]``; equal to obs[t+1] where no economy restarted), or ``None`` when
+    the economy does not report it. A learner that treats ``done`` as a time limit rather than a
+    terminal state bootstraps from it (Pardo et al. 2018)."""
 
     obs: Dict[str, torch.Tensor]
     actions: Dict[str, torch.Tensor]
@@ -44,6 +49,7 @@ class Rollout:
     rewards: Dict[str, torch.Tensor]
     dones: torch.Tensor
     macro: Dict[str, torch.Tensor]
+    final_obs: Optional[Dict[str, torch.Tensor]] = None
 
     @property
     def num_steps(self) -> int:
@@ -101,6 +107,7 @@ class Trainer:
         ext_l: Dict[str, Dict[str, list]] = {k: {} for k in self.learners}
         rew_l = {k: [] for k in self.learners}
         done_l, macro_l = [], {}
+        fin_l: Optional[Dict[str, list]] = {k: [] for k in self.learners}
         for _ in range(T):  # a loop over time; agents and economies are tensor dimensions
             acts, extras = self.actions(self._obs, deterministic)
             out = self.economy.step(acts)
@@ -111,6 +118,12 @@ class Trainer:
                 rew_l[k].append(out.reward[k])
                 obs_l[k].append(out.obs[k])
             done_l.append(out.done)
+            fin = out.info.get("final_obs") if out.info else None
+            if fin is None:
+                fin_l = None
+            elif fin_l is not None:
+                for k in self.learners:
+                    fin_l[k].append(fin[k])
             for mk, mv in out.macro.items():
                 macro_l.setdefault(mk, []).append(mv)
             self._obs = out.obs
@@ -122,6 +135,7 @@ class Trainer:
             rewards={k: torch.stack(v) for k, v in rew_l.items()},
             dones=torch.stack(done_l),
             macro={k: torch.stack(v) for k, v in macro_l.items()},
+            final_obs=None if fin_l is None else {k: torch.stack(v) for k, v in fin_l.items()},
         )
 
     def active_types(self) -> list[str]:

@@ -76,6 +76,40 @@ def test_nk_closed_form_matches_gali_calibration():
         np.testing.assert_allclose(nk.residuals(p, shock), 0.0, atol=1e-12)
 
 
+def test_nk_closed_form_matches_a_numerical_solution():
+    """Independent check: solve the three equations as one linear system over 80 quarters
+    (perfect foresight, zero terminal condition) and compare with the undetermined-coefficients
+    closed form, for both shocks."""
+    p = nk.NKParams()
+    T = 80
+    for shock in ("monetary", "cost_push"):
+        s = 0.25 * p.rho ** np.arange(T)
+        nu = s if shock == "monetary" else 0 * s
+        u = s if shock == "cost_push" else 0 * s
+        A = np.zeros((2 * T, 2 * T))   # unknowns: y_0..y_{T-1}, pi_0..pi_{T-1}
+        b = np.zeros(2 * T)
+        for t in range(T):
+            y, pi = t, T + t
+            # Phillips curve: pi_t - beta pi_{t+1} - kappa y_t = u_t
+            A[t, pi] += 1
+            A[t, y] -= p.kappa
+            if t + 1 < T:
+                A[t, pi + 1] -= p.beta
+            b[t] = u[t]
+            # IS with the rule substituted: y_t - y_{t+1} + (phi_pi pi_t + phi_y y_t - pi_{t+1}) / sigma = -nu_t / sigma
+            r = T + t
+            A[r, y] += 1 + p.phi_y / p.sigma
+            A[r, pi] += p.phi_pi / p.sigma
+            if t + 1 < T:
+                A[r, y + 1] -= 1
+                A[r, pi + 1] -= 1 / p.sigma
+            b[r] = -nu[t] / p.sigma
+        sol = np.linalg.solve(A, b)
+        irf = nk.impulse_response(p, shock, 0.25, quarters=12)
+        np.testing.assert_allclose(sol[:12], irf["output_gap"].to_numpy(), atol=1e-10)
+        np.testing.assert_allclose(4 * sol[T:T + 12], irf["inflation_annual"].to_numpy(), atol=1e-10)
+
+
 def test_nk_indeterminacy_below_the_taylor_principle():
     assert not nk.NKParams(phi_pi=0.8, phi_y=0.0).determinate
     assert nk.coefficients(nk.NKParams(), "cost_push")[1] > 0  # a cost-push shock raises inflation
@@ -97,43 +131,6 @@ def test_hp_filter_removes_a_linear_trend():
     trend, cycle = bc.hp_filter(3 + 0.5 * t)
     np.testing.assert_allclose(cycle, 0, atol=1e-8)
     assert bc.US_FACTS["output"]["sd"] > 0 and "King" in bc.US_FACTS["source"]
-
-
-def _perfect_foresight(p, shock, size=0.25, T=200):
-    """Solve the 3-equation model as one big linear system over T quarters (an independent
-    check of the undetermined-coefficients closed form; no guess about the solution's shape)."""
-    n = 2 * T                            # unknowns: y_0..y_{T-1}, pi_0..pi_{T-1}; zero after T
-    A, b = np.zeros((n, n)), np.zeros(n)
-    s = size * p.rho ** np.arange(T)
-    nu = s if shock == "monetary" else 0 * s
-    u = s if shock == "cost_push" else 0 * s
-    Y, P = (lambda t: t), (lambda t: T + t)
-    for t in range(T):
-        # Phillips curve: pi_t - beta pi_{t+1} - kappa y_t = u_t
-        A[t, P(t)] += 1.0
-        A[t, Y(t)] -= p.kappa
-        if t + 1 < T:
-            A[t, P(t + 1)] -= p.beta
-        b[t] = u[t]
-        # IS with the rule substituted: y_t - y_{t+1} + (phi_pi pi_t + phi_y y_t - pi_{t+1}) / sigma = -nu_t / sigma
-        r = T + t
-        A[r, Y(t)] += 1.0 + p.phi_y / p.sigma
-        A[r, P(t)] += p.phi_pi / p.sigma
-        if t + 1 < T:
-            A[r, Y(t + 1)] -= 1.0
-            A[r, P(t + 1)] -= 1.0 / p.sigma
-        b[r] = -nu[t] / p.sigma
-    x = np.linalg.solve(A, b)
-    return x[:T], x[T:]
-
-
-@pytest.mark.parametrize("shock", ["monetary", "cost_push"])
-def test_nk_closed_form_matches_a_perfect_foresight_solve(shock):
-    p = nk.NKParams()
-    y, pi = _perfect_foresight(p, shock)
-    irf = nk.impulse_response(p, shock, 0.25, quarters=12)
-    np.testing.assert_allclose(irf["output_gap"].to_numpy(), y[:12], atol=1e-10)
-    np.testing.assert_allclose(irf["inflation_annual"].to_numpy(), 4 * pi[:12], atol=1e-10)
 
 
 def test_fit_refuses_a_verdict_when_inflation_never_moves():

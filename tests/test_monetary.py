@@ -193,15 +193,6 @@ def test_crn_impulse_response_is_exactly_zero_before_the_shock_and_without_one()
     assert irf.loc[0, "policy_rate_annual"] == pytest.approx(0.01, abs=1e-6)
 
 
-def test_bench_monetary_reports_both_figures():
-    from macrobook.bench import run_bench
-
-    r = run_bench("monetary", [2], min_seconds=0.01)
-    row = r["results"][0]
-    assert row["agents_per_env"] == 1 + 5 + 100 + 20
-    assert row["batched_agent_steps_per_s"] > 0 and row["loop_agent_steps_per_s"] > 0
-
-
 def test_policy_sampler_follows_the_policy_and_shares_draws_across_runs():
     from macrobook.analysis.taylor import TaylorRuleCentralBank
     from macrobook.analysis.transmission import PolicySampler
@@ -220,3 +211,16 @@ def test_policy_sampler_follows_the_policy_and_shares_draws_across_runs():
     probs = tr.learners["household"].actor.dist(obs["household"]).dists[0].probs.mean((0, 1))
     freq = torch.bincount(a1["household"][..., 0].reshape(-1), minlength=5).double() / a1["household"][..., 0].numel()
     assert (freq - probs.double()).abs().max() < 0.05
+
+
+def test_bench_case_runs_both_ways():
+    from macrobook.bench import run_bench
+    from macrobook.envs.monetary import bench_case
+
+    res = run_bench("monetary", num_envs_list=(2,), device="cpu", min_seconds=0.01)
+    row = res["results"][0]
+    assert row["agents_per_env"] == 1 + 5 + 100 + 20 and row["speedup"] > 0
+    # a small economy through both paths (a crash in either fails the test)
+    case = bench_case(1, torch.device("cpu"), hidden=8, config=MonetaryConfig(num_banks=2, num_households=6, num_firms=3))
+    case.batched_step()
+    case.loop_step()

@@ -20,6 +20,8 @@ torch.set_num_threads(1)
     ('Sure! ```json\n{"message": "hi", "inflation_expectation_percent": "3.1%"}\n``` hope that helps', 3.1, None),
     ("{'message': 'hi', 'inflation_expectation_percent': 1.5,}", 1.5, None),          # single quotes, comma
     ("I expect inflation of around 1.5% next year.", 1.5, "no_json"),                 # prose: regex fallback
+    ("Tech prices fell 10% this year, but I expect inflation of 2%.", 2.0, "no_json"),  # the closest to inflation
+    ("Sorry, no numbers this quarter.", None, "no_json"),
     ('{"message": "hi", "inflation_expectation_percent": 900}', None, "out_of_range"),
     ('{"message": "hi"}', None, "missing_field"),
     ('{"message": "hi", "inflation_expectation_percent": 2.0', None, "invalid_json"),  # truncated
@@ -38,6 +40,9 @@ def test_parse_prices_and_react():
     assert parse_reply("react", '{"decision": "Continue", "reason": "fine"}') == ({"decision": "continue",
                                                                                     "reason": "fine"}, None)
     assert parse_reply("react", '{"decision": "maybe"}')[1] == "out_of_range"
+    assert parse_reply("plan", '{"plan": "buy"}') == ({"plan": "buy"}, None)
+    assert parse_reply("reflect", '{"reflection": "prices rose"}') == ({"reflection": "prices rose"}, None)
+    assert parse_reply("reflect", '{"plan": "x"}')[1] == "missing_field"
 
 
 # ------------------------------------------------------------------ memory
@@ -73,6 +78,9 @@ def test_cache_hit_miss_and_model_in_key(tmp_path):
     other = CachedClient(None, tmp_path, mode="replay", base_url="offline://stand-in", model="gpt-4o-mini")
     with pytest.raises(CacheMiss, match="gpt-4o-mini"):
         _ask(other)
+    # replayed stand-in replies are still labelled as the stand-in; a replayed model's are not
+    assert ok.is_offline and "[offline stand-in]" in ok.label
+    assert not other.is_offline and "offline" not in other.label
     with pytest.raises(ConfigError):
         CachedClient(None, tmp_path, mode="replay")
 
@@ -106,12 +114,75 @@ def test_offline_is_deterministic_and_labelled():
     assert list(a.expectations["step"]) == [1, 2, 3]
 
 
+def test_agents_reflect_once_importance_accumulates():
+    client = make_client("offline", seed=0)
+    sim = DiverselandSimulation(client, SimulationConfig(steps=4, seed=0, re_draws=4, reflection_threshold=20.0))
+    res = sim.run()
+    refl = [r for r in res.transcript if r["kind"] == "reflect"]
+    assert len(refl) >= 6 and all(r["text"].startswith("Over the last steps") for r in refl)
+    assert not any(r.get("fallback") for r in refl)
+
+
 def test_malformed_replies_fall_back_without_crashing():
-    res = _run(0, steps=3, malformed=0.5)
+    res = _run(0, steps=6, malformed=0.5)
     fb = res.summary["fallbacks"]
-    assert fb["no_json"] > 0 and res.summary["steps"] == 3
+    assert fb["no_json"] > 0 and res.summary["steps"] == 6
     # a household whose reply had no JSON still has an expectation: prose regex or adaptive fallback
-    assert res.expectations[["household_A_percent", "household_B_percent", "household_C_percent"]].notna().all().all()
+    cols = ["household_A_percent", "household_B_percent", "household_C_percent"]
+    assert res.expectations[cols].notna().all().all()
+    stated = res.expectations[[c.replace("percent", "stated") for c in cols]].to_numpy()
+    assert (~stated).any()            # some replies named no number: the adaptive fallback was used
+    acts = [r for r in res.transcript if r["kind"] == "act" and r["agent"].startswith("Household")]
+    assert sum(r["fallback"] == "no_json" and r["expectation_stated"] for r in acts) > 0  # regex recovered
+
+
+class _SlowOffline(OfflineBackend):
+    """The stand-in with a reply delay that varies by request, and a count of calls in flight."""
+
+    def __init__(self, seed=0):
+        super().__init__(seed=seed)
+        self.in_flight = self.max_in_flight = 0
+
+    async def _chat(self, messages, **params):
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        await asyncio.sleep(0.001 * (len(messages[-1]["content"]) % 7))   # replies arrive out of order
+        try:
+            return await super()._chat(messages, **params)
+        finally:
+            self.in_flight -= 1
+
+
+def test_agents_run_concurrently_under_the_limit_and_order_does_not_matter():
+    runs = {}
+    for limit in (1, 3):
+        client = _SlowOffline(seed=0)
+        runs[limit] = DiverselandSimulation(client, SimulationConfig(steps=3, seed=0, re_draws=4,
+                                                                     concurrency=limit)).run()
+        assert client.max_in_flight == limit          # concurrent, and never above the limit
+    assert json.dumps(runs[1].transcript) == json.dumps(runs[3].transcript)
+
+
+def test_cli_offline_writes_all_outputs(tmp_path, capsys):
+    from macrobook.llm.cli import main
+
+    out = tmp_path / "run"
+    assert main(["diverseland", "--steps", "3", "--backend", "offline", "--seed", "0", "--pretrain-steps", "0",
+                 "--re-draws", "4", "--output-dir", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "offline stand-in" in printed and "not a language model" in printed
+    s = json.loads((out / "summary.json").read_text())
+    for key in ("steps", "calls", "cache_hits", "fallbacks", "total_tokens", "cost_usd"):
+        assert key in s
+    assert s["steps"] == 3 and s["offline_stand_in"] is True and set(s["fallbacks"]) >= {"no_json", "call_failed"}
+    lines = (out / "transcript.jsonl").read_text().splitlines()
+    assert len(lines) > 3 * 6 and all(json.loads(x)["step"] in (1, 2, 3) for x in lines)
+    import pandas as pd
+    frame = pd.read_csv(out / "expectations.csv")
+    assert list(frame["step"]) == [1, 2, 3] and "rational_percent" in frame and "adaptive_percent" in frame
+    assert (out / "expectations.png").stat().st_size > 10_000
+    assert main(["diverseland", "--steps", "0", "--output-dir", str(out)]) == 2     # bad config: clear error
+    assert "steps" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------ the economy

@@ -2,8 +2,9 @@
 
 The server (stdlib http.server on 127.0.0.1, in a thread, a bounded number of requests)
 serves chat completions by a fixed script: good replies, a slow reply (past the client's
-timeout), a 429 then success, a 500, a malformed body, a body with missing fields, and prose
-without JSON. The Diverseland simulation must finish every time and count its fallbacks.
+timeout), a 429 then success, a 500, a malformed body, a body with missing fields, a reply
+whose JSON lacks the required fields, and prose without JSON. The Diverseland simulation must
+finish every time and count its fallbacks. The command line is driven against it too.
 """
 import itertools
 import json
@@ -20,7 +21,8 @@ from macrobook.llm import OpenAIBackend, OpenAIConfig, Usage  # noqa: E402
 from macrobook.llm.diverseland import DiverselandSimulation, SimulationConfig  # noqa: E402
 
 SECRET = "sk-test-never-print-me-1234567890"
-SCRIPT = ["ok", "ok", "slow", "ok", "429", "ok", "500", "500", "ok", "malformed", "missing", "prose", "ok", "prose"]
+SCRIPT = ["ok", "ok", "slow", "ok", "429", "ok", "500", "500", "ok", "malformed", "missing", "prose", "ok", "prose",
+          "partial"]
 
 
 def _answer(task):
@@ -60,8 +62,9 @@ class _Server:
                     return self._send(200, None, raw=b'{"choices": [{"message": {"content": "trunc')
                 if mode == "missing":
                     return self._send(200, {"id": "x", "object": "chat.completion"})
-                content = ("I think inflation will be moderate." if mode == "prose"
-                           else json.dumps(_answer(task)))
+                content = {"prose": "I think inflation will be moderate.",
+                           "partial": json.dumps({"recipient": "Firm"}),     # valid JSON, required fields absent
+                           }.get(mode, json.dumps(_answer(task)))
                 self._send(200, {"id": "c1", "object": "chat.completion", "created": 0, "model": body["model"],
                                  "choices": [{"index": 0, "finish_reason": "stop",
                                               "message": {"role": "assistant", "content": content}}],
@@ -115,6 +118,7 @@ def test_simulation_survives_a_misbehaving_server(monkeypatch, capsys):
     fb = s["fallbacks"]
     assert fb["call_failed"] >= 1          # 500 twice in a row: out of retries
     assert fb["no_json"] >= 1              # prose without JSON (twice per script cycle)
+    assert fb["missing_field"] >= 1        # JSON without the fields the task asked for
     assert s["retries"] >= 2               # the 429 and the slow reply were retried
     assert s["failed_calls"] == fb["call_failed"]
     assert s["prompt_tokens"] > 0 and s["cost_usd"] > 0
@@ -139,3 +143,54 @@ def test_each_failure_becomes_an_llm_error(mode, kind):
     if kind:
         assert e.value.kind == kind
     assert client.usage.failed_calls == 1
+
+
+@pytest.mark.parametrize("first", ["429", "slow"])
+def test_retry_with_backoff_then_success(first):
+    import asyncio
+
+    with _Server([first, "ok"], max_requests=4) as srv:
+        client = _client(srv.url)
+        reply = asyncio.run(client.chat([{"role": "user", "content": "TASK: plan"}]))
+    assert json.loads(reply.text) == {"plan": "keep buying"}
+    assert client.usage.retries == 1 and client.usage.failed_calls == 0 and client.usage.calls == 1
+    assert client.usage.cost_usd == pytest.approx((100 * 1.0 + 20 * 2.0) / 1e6)   # the server's usage, priced
+
+
+def test_cli_records_against_a_local_server_then_replays_without_it(tmp_path, monkeypatch, capsys):
+    """The CLI with --base-url alone (no key), recording to a cache; then replay with the server gone."""
+    from macrobook.llm.cli import main
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    common = ["diverseland", "--steps", "2", "--seed", "0", "--pretrain-steps", "8", "--re-draws", "4",
+              "--cache-dir", str(tmp_path / "cache")]
+    with _Server(["ok", "prose"], max_requests=200) as srv:
+        rc = main(common + ["--backend", "openai", "--base-url", srv.url, "--model", "test-model",
+                            "--timeout", "2", "--max-retries", "1", "--backoff", "0.001",
+                            "--output-dir", str(tmp_path / "live")])
+        url = srv.url
+    printed = capsys.readouterr().out
+    assert rc == 0
+    assert printed.index("estimated cost before any call") < printed.index("steps (completed)")
+    assert "absent (fine for a local server)" in printed
+    live = json.loads((tmp_path / "live" / "summary.json").read_text())
+    assert live["steps"] == 2 and live["calls"] > 0 and live["cache_hits"] == 0
+    assert live["fallbacks"]["no_json"] >= 1 and live["model"] == "test-model" and not live["offline_stand_in"]
+    for f in ("transcript.jsonl", "expectations.csv", "expectations.png"):
+        assert (tmp_path / "live" / f).exists()
+
+    rc = main(common + ["--backend", "replay", "--base-url", url, "--model", "test-model",
+                        "--output-dir", str(tmp_path / "replay")])
+    assert rc == 0
+    rep = json.loads((tmp_path / "replay" / "summary.json").read_text())
+    assert rep["cache_hits"] == rep["calls"] == live["calls"] and rep["cost_usd"] == 0
+    strip = lambda p: [{k: v for k, v in json.loads(x).items() if k != "backend"}  # noqa: E731
+                       for x in p.read_text().splitlines()]
+    assert strip(tmp_path / "replay" / "transcript.jsonl") == strip(tmp_path / "live" / "transcript.jsonl")
+
+    # the model is part of the key: replaying under another model's name fails clearly
+    capsys.readouterr()
+    rc = main(common + ["--backend", "replay", "--base-url", url, "--model", "other-model",
+                        "--output-dir", str(tmp_path / "wrong")])
+    assert rc == 1 and "no cached reply for model='other-model'" in capsys.readouterr().err
+    assert not (tmp_path / "wrong" / "summary.json").exists()

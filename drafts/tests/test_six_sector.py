@@ -1,6 +1,8 @@
 """The six-sector economy: national accounts, money, balance sheets, loop reference, seeds, configs."""
 import dataclasses
 
+import numpy as np
+
 import pytest
 import torch
 
@@ -212,3 +214,50 @@ def test_impulse_rejects_unknown_variables():
     with pytest.raises(ConfigError, match="unknown macro"):
         impulse_response(econ, _ref_policy(econ), shock_path(lambda e, v: None, 0.0), horizon=2, burn_in=0,
                          variables=["happiness"])
+
+
+def test_relative_response_is_nan_without_warnings_where_the_baseline_is_zero():
+    # an economy whose firms hire nobody produces nothing: real GDP is 0 in the baseline, so a
+    # relative response is undefined there; it must come out as NaN with n counting the defined ones
+    import warnings
+
+    econ = SixSectorEconomy(CFG, num_envs=4, device="cpu")
+
+    def no_hiring_in_first_two(obs):
+        a = econ.reference_actions()
+        a["firm"][:2, :, 1] = 0.0          # economies 0 and 1: labor demand 0 -> no output
+        return a
+
+    shock = shock_path(lambda e, v: e.set_shock("government_spending", v), size=0.05, persistence=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")     # a RuntimeWarning (mean of empty slice, ...) fails the test
+        irf = impulse_response(econ, no_hiring_in_first_two, shock, horizon=3, burn_in=2, seed=0,
+                               variables=["real_gdp", "deficit_to_gdp"], relative=["real_gdp"])
+    assert np.isnan(irf.per_env["real_gdp"][:, :2]).all() and np.isfinite(irf.per_env["real_gdp"][:, 2:]).all()
+    rows = irf.frame[irf.frame.variable == "real_gdp"]
+    assert (rows["n"] == 2).all()
+    assert np.allclose(rows["response"], irf.per_env["real_gdp"][:, 2:].mean(1))
+    assert np.allclose(rows["se"], irf.per_env["real_gdp"][:, 2:].std(1, ddof=1) / np.sqrt(2))
+    # with a single defined economy the standard error is undefined (NaN), again without a warning
+    econ1 = SixSectorEconomy(CFG, num_envs=1, device="cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        one = impulse_response(econ1, _ref_policy(econ1), shock, horizon=2, burn_in=1, seed=0, variables=["real_gdp"],
+                               relative=["real_gdp"])
+    assert one.frame["se"].isna().all() and one.frame["response"].notna().all()
+
+
+def test_observations_and_ratios_stay_finite_when_output_collapses():
+    # firms that hire nobody produce nothing: GDP is 0, but every observation the actors see and
+    # every reported ratio must stay finite and of ordinary size (ratios are to reference GDP)
+    econ = SixSectorEconomy(CFG, num_envs=3, device="cpu")
+    econ.reset(seed=0)
+    for _ in range(5):
+        a = econ.reference_actions()
+        a["firm"][..., 1] = 0.0
+        out = econ.step(a)
+    assert float(out.macro["gdp"].abs().max()) == 0.0
+    for k, o in out.obs.items():
+        assert torch.isfinite(o).all() and float(o.abs().max()) < 1e3, k
+    for k in ("trade_balance_to_gdp", "deficit_to_gdp"):
+        assert torch.isfinite(out.macro[k]).all() and float(out.macro[k].abs().max()) < 10, k

@@ -42,6 +42,10 @@ Implementation details:
    stored next observation is the economy's ``final_obs`` (Pardo et al. 2018, time limits).
 3. Per-type reward scale ``reward_scale`` (default 1) multiplies rewards before learning.
 4. Networks, replay sampling and noise use the learner's own seeded generators.
+5. Because the actor update uses the other types' actions *as replayed*, an agent whose best
+   reply depends on another's action tracks the buffer's average of that action, which lags
+   while the other is still learning (the buffer holds up to ``buffer_size`` rows of history);
+   ``tests/test_maddpg.py`` checks this lag, and that it closes once the other agent settles.
 """
 from __future__ import annotations
 

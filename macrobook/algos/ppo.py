@@ -21,7 +21,11 @@ The objective, read top to bottom:
 Implementation details (CleanRL's list, the ones that matter here): advantages normalised per
 minibatch; orthogonal initialisation (macrobook.nets.mlp); Adam with eps=1e-5; optional
 linear learning-rate annealing is left to the caller (``ppo.set_lr``); optional reward scaling
-``reward_scale`` (a fixed constant, not learned) because economic rewards come in many units.
+``reward_scale`` (a fixed constant, not learned) because economic rewards come in many units;
+``bootstrap_on_done``: treat ``done`` as a time limit, not a terminal state (Pardo et al. 2018,
+"Time limits in reinforcement learning"): the TD target at a restart is
+``r_t + gamma * V(final_obs_t)``, so an economy that restarts only to refresh its states (the
+household's random "death" in Chapter 1 with ``gamma = beta``) adds no noise to the targets.
 """
 from __future__ import annotations
 
@@ -54,6 +58,10 @@ class PPOConfig(Config):
     box_head: str = "beta"
     reward_scale: float = 1.0
     normalize_advantages: bool = True
+    bootstrap_on_done: bool = False
+    #: anneal the learning rate linearly from ``lr`` to ``lr * lr_floor`` over this many updates (None: constant)
+    anneal_updates: int | None = None
+    lr_floor: float = 0.05
 
     def validate(self):
         check_float(self, "lr", min=0, min_open=True)
@@ -70,8 +78,11 @@ class PPOConfig(Config):
         check(len(self.hidden) >= 1 and all(isinstance(h, int) and h >= 1 for h in self.hidden),
               self, "hidden", "a non-empty sequence of positive integers")
         check_choice(self, "activation", sorted(ACTIVATIONS))
-        check_choice(self, "box_head", ["beta", "gaussian"])
+        check_choice(self, "box_head", ["beta", "gaussian", "squashed"])
         check_float(self, "reward_scale", min=0, min_open=True)
+        if self.anneal_updates is not None:
+            check_int(self, "anneal_updates", min=1)
+        check_float(self, "lr_floor", min=0, max=1)
 
 
 def gae(rewards: torch.Tensor, values: torch.Tensor, dones: torch.Tensor, last_value: torch.Tensor,
@@ -106,6 +117,7 @@ class PPO:
         c = self.config
         self.actor = Actor(spec.obs_dim, spec.action, c.hidden, c.activation, c.box_head).to(self.device)
         self.critic = Critic(spec.obs_dim, c.hidden, c.activation).to(self.device)
+        self.num_updates = 0
         self.optimizer = torch.optim.Adam(
             list(self.actor.parameters()) + list(self.critic.parameters()), lr=c.lr, eps=1e-5, foreach=True
         )
@@ -123,6 +135,9 @@ class PPO:
 
     def update(self, rollout, agent_type: str) -> Dict[str, float]:
         c = self.config
+        if c.anneal_updates is not None:  # CleanRL's linear annealing, counted in calls to update()
+            self.set_lr(c.lr * max(c.lr_floor, 1.0 - self.num_updates / c.anneal_updates))
+        self.num_updates += 1
         obs = rollout.obs[agent_type]                       # [T+1, E, n, d]
         T, E, n = obs.shape[0] - 1, obs.shape[1], obs.shape[2]
         ex = rollout.extras[agent_type]
@@ -132,6 +147,12 @@ class PPO:
         dones = rollout.dones.float().unsqueeze(-1).expand(T, E, n)
         with torch.no_grad():
             last_v = self.critic(obs[-1])
+            if c.bootstrap_on_done:
+                if rollout.final_obs is None:
+                    raise ValueError("PPOConfig.bootstrap_on_done=True needs an economy that reports "
+                                     "info['final_obs'] (the observation before a restart)")
+                # r_t + gamma * V(s_final) where the episode restarted; GAE below then cuts the chain
+                rewards = rewards + c.gamma * dones * self.critic(rollout.final_obs[agent_type])
         adv, ret = gae(rewards.reshape(T, E * n), old_v.reshape(T, E * n), dones.reshape(T, E * n),
                        last_v.reshape(E * n), c.gamma, c.gae_lambda)
 
@@ -180,6 +201,7 @@ class PPO:
                 n_updates += 1
         out = {k: v / n_updates for k, v in stats.items()}
         out["loss"] = out["policy_loss"] + c.vf_coef * out["value_loss"] - c.ent_coef * out["entropy"]
+        out["lr"] = self.optimizer.param_groups[0]["lr"]
         return out
 
     def modules(self) -> Dict[str, nn.Module]:

@@ -69,7 +69,7 @@ class REINFORCEConfig(Config):
         check(len(self.hidden) >= 1 and all(isinstance(h, int) and h >= 1 for h in self.hidden),
               self, "hidden", "a non-empty sequence of positive integers")
         check_choice(self, "activation", sorted(ACTIVATIONS))
-        check_choice(self, "box_head", ["beta", "gaussian"])
+        check_choice(self, "box_head", ["beta", "gaussian", "squashed"])
         check_float(self, "reward_scale", min=0, min_open=True)
 
 

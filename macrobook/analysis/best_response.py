@@ -9,6 +9,9 @@ government < 1%)::
 
     eps = max(gain_from_retraining, 0) / |reward_at_equilibrium - reward_at_start_of_training|
 
+The ratio reads as the paper's only when training raised the type's reward
+(``training_improved`` in the result); a short run can end below where it started.
+
 Rewards are evaluated on a separate set of economies with common random numbers (the same
 seeds before and after retraining), so the comparison is not drowned by sampling noise.
 
@@ -100,6 +103,9 @@ def best_response(trainer, agent_type: str, iterations: int, eval_economy, initi
         out["reward_untrained"] = initial_rewards[agent_type]
         out["training_gain"] = train_gain
         out["epsilon"] = max(after - before, 0.0) / abs(train_gain) if train_gain != 0 else float("inf")
+        # epsilon is "a fraction of what training gained": it reads as the paper's only when
+        # training raised this type's reward; otherwise the ratio has no such meaning
+        out["training_improved"] = bool(train_gain > 0)
         out["paper_bound"] = PAPER_BOUNDS.get(agent_type)
     return out
 
@@ -173,8 +179,9 @@ def main(argv=None) -> int:
     else:
         for r in result["types"]:
             eps = r.get("epsilon")
+            note = "" if r.get("training_improved", True) else "; training did not raise this reward, epsilon not comparable"
             print(f"{r['type']:>10}: reward {r['reward_before']:.4g} -> {r['reward_after']:.4g} after "
-                  f"{iterations} iterations; epsilon {eps:.2%} (paper bound {PAPER_BOUNDS.get(r['type'], float('nan')):.0%})")
+                  f"{iterations} iterations; epsilon {eps:.2%} (paper bound {PAPER_BOUNDS.get(r['type'], float('nan')):.0%}){note}")
     return 0
 
 

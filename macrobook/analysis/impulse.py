@@ -15,7 +15,9 @@ API (defined in chapter 3; reused by the monetary-policy chapter)::
         variables=("gdp", "inflation"),   # macro names to keep (default: all)
         relative=("gdp",),          # these are reported as (shocked / baseline - 1)
     )
-    irf.frame      # tidy DataFrame: t, variable, response, se, baseline, shocked
+    irf.frame      # tidy DataFrame: t, variable, response, se, n, baseline, shocked
+                   # (n = economies whose response is defined: a relative response is
+                   # undefined, NaN in per_env, where the baseline is zero)
     irf.wide()     # t x variable table of mean responses
     irf.per_env    # {variable: [horizon, E] numpy array} response economy by economy
 
@@ -60,7 +62,7 @@ class ImpulseResponse:
     shocked: Dict[str, np.ndarray]        # {variable: [horizon, E]}
 
     def wide(self, column: str = "response"):
-        """``t`` x variable table of ``column`` (response, se, baseline or shocked)."""
+        """``t`` x variable table of ``column`` (response, se, n, baseline or shocked)."""
         return self.frame.pivot(index="t", columns="variable", values=column)
 
 
@@ -99,6 +101,21 @@ def _simulate(economy, policy: Policy, shock: Optional[Shock], horizon: int, bur
     return {k: np.stack(v) for k, v in rows.items()}
 
 
+def _mean_se(d: np.ndarray):
+    """Mean and standard error across economies (axis 1) of the defined (finite) responses, and
+    their count ``n``. A relative response is undefined where the baseline is zero (e.g. an economy
+    whose output collapsed to nothing); such entries are left out, a horizon with none gets NaN
+    as its mean and one with fewer than two gets NaN as its standard error."""
+    finite = np.isfinite(d)
+    n = finite.sum(axis=1)
+    nan = np.full(d.shape[0], np.nan)
+    mean = np.divide(np.where(finite, d, 0.0).sum(axis=1), n, out=nan.copy(), where=n > 0)
+    sq = np.where(finite, d - np.where(n > 0, mean, 0.0)[:, None], 0.0) ** 2
+    var = np.divide(sq.sum(axis=1), n - 1, out=nan.copy(), where=n > 1)
+    se = np.sqrt(np.divide(var, n, out=nan.copy(), where=n > 1))
+    return mean, se, n
+
+
 def impulse_response(economy, policy: Policy, shock: Shock, horizon: int = 20, burn_in: int = 10, seed: int = 0,
                      variables: Optional[Iterable[str]] = None, relative: Iterable[str] = ()) -> ImpulseResponse:
     """Shocked minus baseline, economy by economy, under common random numbers (module docstring)."""
@@ -121,10 +138,8 @@ def impulse_response(economy, policy: Policy, shock: Shock, horizon: int = 20, b
         else:
             d = shocked[k] - base[k]
         per_env[k] = d
-        E = d.shape[1]
-        mean = np.nanmean(d, axis=1)
-        se = np.nanstd(d, axis=1, ddof=1) / np.sqrt(E) if E > 1 else np.full_like(mean, np.nan)
+        mean, se, n = _mean_se(d)
         for t in range(d.shape[0]):
-            rows.append({"t": t, "variable": k, "response": mean[t], "se": se[t],
+            rows.append({"t": t, "variable": k, "response": mean[t], "se": se[t], "n": int(n[t]),
                          "baseline": base[k][t].mean(), "shocked": shocked[k][t].mean()})
     return ImpulseResponse(frame=pd.DataFrame(rows), per_env=per_env, baseline=base, shocked=shocked)

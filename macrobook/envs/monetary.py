@@ -671,22 +671,22 @@ class MonetaryEconomy(BatchedEconomy):
         return self.state["hh_deposits"].sum(1) + self.state["firm_deposits"].sum(1)
 
 
-def bench_case(num_envs: int, device: torch.device, hidden: int = 64):
-    """For ``python -m macrobook bench monetary``: one month with the policy forward pass.
+def bench_case(num_envs: int, device: torch.device, hidden: int = 64, config: MonetaryConfig | None = None):
+    """For ``macrobook bench monetary``: one month with the policy forward pass, batched vs a loop.
 
-    Batched: one (randomly initialised) actor per type on ``[E, n, obs_dim]`` and one
-    :meth:`MonetaryEconomy.step` for all ``E`` economies. Loop: the same actors called once per
-    agent on a ``[1, obs_dim]`` observation, and ``E`` separate one-economy copies stepped one
-    after the other, on the CPU. The loop baseline keeps each economy's markets as tensor code
-    (a Python-number re-implementation of the three markets is not written), so the ratio it
-    reports understates what batching the markets themselves gains.
+    Batched: one (randomly initialised) actor per agent type on ``[E, n, obs_dim]`` and one
+    :meth:`MonetaryEconomy.step` for all ``num_envs`` economies. Loop: the same actors called
+    once per agent on a ``[1, obs_dim]`` observation, and each economy stepped on its own
+    (``num_envs`` separate one-economy instances, on the CPU). Unlike the Cournot and RBC
+    benches, the loop does not rewrite the markets in plain Python numbers: within one economy
+    they stay vectorised over agents, so the ratio understates what a fully per-agent
+    implementation would cost.
     """
     from ..bench import BenchCase
     from ..nets import Actor
 
-    cfg = MonetaryConfig()
+    cfg = config or MonetaryConfig(sim_length=1_000_000)
     econ = MonetaryEconomy(cfg, num_envs=num_envs, device=device)
-    econ.check_actions = False
     torch.manual_seed(0)
     actors = {k: Actor(s.obs_dim, s.action, (hidden, hidden), "relu").to(device) for k, s in econ.specs.items()}
     state = {"obs": econ.reset(seed=0)}
@@ -699,18 +699,15 @@ def bench_case(num_envs: int, device: torch.device, hidden: int = 64):
     for k in actors:
         loop_actors[k].load_state_dict({n: v.cpu() for n, v in actors[k].state_dict().items()})
     singles = [MonetaryEconomy(cfg, num_envs=1, device="cpu") for _ in range(num_envs)]
-    loop_obs = []
-    for e, one in enumerate(singles):
-        one.check_actions = False
-        loop_obs.append(one.reset(seed=e))
+    loop_obs = [e.reset(seed=i) for i, e in enumerate(singles)]
 
     def loop_step():
-        for e, one in enumerate(singles):  # the per-economy, per-agent baseline
+        for i, e in enumerate(singles):
             acts = {}
-            for k, spec in one.specs.items():
-                acts[k] = torch.stack([loop_actors[k].act(loop_obs[e][k][0, j][None])[0][0]
-                                       for j in range(spec.count)]).unsqueeze(0)
-            loop_obs[e] = one.step(acts).obs
+            for k, spec in e.specs.items():
+                rows = [loop_actors[k].act(loop_obs[i][k][0, j][None])[0][0] for j in range(spec.count)]
+                acts[k] = torch.stack(rows).unsqueeze(0)
+            loop_obs[i] = e.step(acts).obs
 
     sync = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
     return BenchCase(batched_step=batched_step, loop_step=loop_step,

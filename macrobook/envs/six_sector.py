@@ -508,7 +508,7 @@ def transition(s: SixSectorState, act: Mapping[str, torch.Tensor], draws: Mappin
         cb_asset=s.cb_asset, foreign_deposits=foreign_dep, bank_equity=bank_equity, log_tfp=log_tfp,
         log_foreign_demand=log_fd, cpi=cpi, ref_gdp=s.ref_gdp, policy_rate=policy_rate, tax_rate=tax_rate,
         lending_rate=lending_rate, spending_share=g_share, inflation=inflation, output_gap=output_gap,
-        unemployment=unemployment, deficit_ratio=deficit_ratio, trade_balance_ratio=trade_balance / gdp.clamp_min(1e-12),
+        unemployment=unemployment, deficit_ratio=deficit_ratio, trade_balance_ratio=trade_balance / nominal_ref,
         default_rate=defaulted.to(dt).mean(1), wage_growth=wage_growth,
         exports_ratio=x_act / nominal_ref, imports_ratio=imports / nominal_ref, spread=spread, t=s.t + 1,
     )
@@ -558,7 +558,8 @@ class SixSectorEconomy(BatchedEconomy):
         "output_gap": "real GDP / reference - 1", "exchange_rate": "home currency per foreign unit",
         "wage": "home currency per efficiency hour", "loans": "home currency", "deposits": "home currency",
         "gov_debt": "home currency", "bank_equity": "home currency", "default_rate": "share of firms",
-        "deficit_to_gdp": "decimal", "trade_balance_to_gdp": "decimal", "wealth_gini": "0..1",
+        "deficit_to_gdp": "decimal, share of nominal reference (potential) GDP",
+        "trade_balance_to_gdp": "decimal, share of nominal reference (potential) GDP", "wealth_gini": "0..1",
     }
 
     def __init__(self, config: SixSectorConfig | None = None, num_envs: int = 1, device="auto"):
@@ -620,7 +621,9 @@ class SixSectorEconomy(BatchedEconomy):
 
     # ------------------------------------------------------------------ views
     def macro(self, s: SixSectorState, f: Mapping[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
-        """The aggregates of one step, ``{name: [E]}`` (units in ``macro_units``)."""
+        """The aggregates of one step, ``{name: [E]}`` (units in ``macro_units``). Ratios
+        (``deficit_to_gdp``, ``trade_balance_to_gdp``) are to nominal reference (potential) GDP,
+        ``p_dom x ref_gdp``, so they stay finite when policies drive output to zero."""
         dep = s.hh_deposits
         sorted_dep, _ = torch.sort(dep, dim=1)
         n = dep.shape[1]
@@ -634,7 +637,7 @@ class SixSectorEconomy(BatchedEconomy):
             "tax_rate": s.tax_rate, "lending_rate": s.lending_rate, "output_gap": s.output_gap,
             "exchange_rate": s.exchange_rate, "wage": s.wage, "loans": s.loans.sum(1),
             "deposits": money_stock(s), "gov_debt": s.gov_debt, "bank_equity": s.bank_equity,
-            "default_rate": s.default_rate, "deficit_to_gdp": f["deficit"] / f["gdp"].clamp_min(1e-12),
+            "default_rate": s.default_rate, "deficit_to_gdp": s.deficit_ratio,
             "trade_balance_to_gdp": s.trade_balance_ratio, "wealth_gini": gini,
         }
 
@@ -844,7 +847,7 @@ def transition_loop(s: SixSectorState, act: Mapping[str, torch.Tensor], draws: M
             + cfg.foreign_demand_volatility * D["foreign_demand"][e],
             cpi=cpi, policy_rate=policy_rate, tax_rate=tax_rate, lending_rate=r_l, spending_share=g_share,
             inflation=infl, output_gap=gap, unemployment=unemp, deficit_ratio=dr,
-            trade_balance_ratio=(x_act - imports) / max(gdp, 1e-12), default_rate=ndef / F, wage_growth=wg,
+            trade_balance_ratio=(x_act - imports) / nref, default_rate=ndef / F, wage_growth=wg,
             exports_ratio=x_act / nref, imports_ratio=imports / nref, spread=spread, t=g["t"] + 1)
         for k in out:
             out[k].append(new[k])

@@ -19,15 +19,22 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-#: measured with the offline stand-in (seed 0, 50 steps): about 19 calls per step, about 620
-#: prompt and 45 completion tokens per call. Used only for the estimate printed before a paid run.
+#: measured with the offline stand-in (seed 0, 50 steps, `python -m macrobook llm diverseland`):
+#: 910 calls (18.2 per step), 610 prompt and 45 completion tokens per call; rounded up here.
+#: Used only for the estimate printed before a paid run: a model that writes longer replies
+#: than the stand-in costs more, up to the bound with ``max_tokens`` completion tokens per call.
 CALLS_PER_STEP = 19
 TOKENS_PER_CALL = (620, 45)
 
 
-def estimate_cost_usd(steps: int, price_per_mtok: tuple) -> float:
+def estimate_cost_usd(steps: int, price_per_mtok: tuple, completion_tokens_per_call: int | None = None) -> float:
+    """Dollars for ``steps`` steps at ``price_per_mtok`` = (input, output) per million tokens.
+
+    ``completion_tokens_per_call`` defaults to the stand-in's measured length; pass the client's
+    ``max_tokens`` for an upper bound on the completions."""
     calls = CALLS_PER_STEP * steps
-    return calls * (TOKENS_PER_CALL[0] * price_per_mtok[0] + TOKENS_PER_CALL[1] * price_per_mtok[1]) / 1e6
+    out = TOKENS_PER_CALL[1] if completion_tokens_per_call is None else completion_tokens_per_call
+    return calls * (TOKENS_PER_CALL[0] * price_per_mtok[0] + out * price_per_mtok[1]) / 1e6
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,7 +66,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     from ..config import ConfigError
     from ..io import atomic_savefig, atomic_write_csv, atomic_write_json, atomic_write_text
-    from .client import Budget, make_client, price_for
+    from .client import Budget, CacheMiss, OpenAIConfig, make_client
     from .diverseland import DiverselandSimulation, SimulationConfig, plot_expectations
 
     args = build_parser().parse_args(argv)
@@ -80,21 +87,33 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     if args.backend == "offline":
         print(f"backend: offline stand-in {client.label} (rule-based, not a language model)")
+    elif args.backend == "replay":
+        print(f"backend: replay of model {client.model!r} at {client.base_url} from {args.cache_dir} "
+              f"{client.label} (recorded replies only: no server, no cost; a missing reply is an error)")
     else:
+        import os
+
         pin = client.usage.price_per_mtok
-        print(f"backend: {args.backend}, model {client.model!r} at {client.base_url}")
+        print(f"backend: openai-compatible server {client.base_url}, model {client.model!r}")
+        print("API key (OPENAI_API_KEY):", "present" if os.environ.get("OPENAI_API_KEY") else
+              "absent (fine for a local server)")
         est = estimate_cost_usd(args.steps, pin)
-        print(f"estimated cost before any call: about ${est:.2f} for {args.steps} steps "
-              f"(~{CALLS_PER_STEP * args.steps} calls at ${pin[0]}/{pin[1]} per million input/output tokens"
-              f"{'; the price of this model is unknown, pass --price-in/--price-out' if pin == (0.0, 0.0) and args.base_url is None else ''})")
+        high = estimate_cost_usd(args.steps, pin, completion_tokens_per_call=OpenAIConfig().max_tokens)
+        unknown = pin == (0.0, 0.0) and args.base_url is None
+        print(f"estimated cost before any call: about ${est:.2f} (at most about ${high:.2f} if every reply "
+              f"runs to max_tokens) for {args.steps} steps, ~{CALLS_PER_STEP * args.steps} calls at "
+              f"${pin[0]}/${pin[1]} per million input/output tokens"
+              + ("; the price of this model is unknown, pass --price-in/--price-out" if unknown else ""))
+        if budget.max_usd is None and budget.max_tokens is None:
+            print("no budget set: pass --budget-usd to stop cleanly at a spending limit")
     sim = DiverselandSimulation(client, cfg)
     if args.pretrain_steps > 0:
         print(f"pretraining the DDPG actors for {args.pretrain_steps} periods in {cfg.pretrain_envs} economies ...")
         sim.pretrain(args.pretrain_steps)
     try:
         result = sim.run()
-    except Exception as e:  # a replay miss raises nothing here (it is a counted fallback); this is a bug path
-        print(f"error: {type(e).__name__}: {e}", file=sys.stderr)
+    except CacheMiss as e:  # replay found no recorded reply: fail clearly, write nothing
+        print(f"error: {e}", file=sys.stderr)
         return 1
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -347,14 +347,21 @@ class CachedClient(ChatClient):
         self.cache_dir = Path(cache_dir)
         self.base_url = base_url if base_url is not None else inner.base_url
         self.model = model if model is not None else inner.model
-        self.label = inner.label if inner is not None else f"[replay of {self.model}]"
-        if inner is not None and inner.is_offline:
-            self.label = OFFLINE_LABEL
+        from .offline import OfflineBackend
+
+        # Replies recorded from the offline stand-in keep its label when replayed: they are
+        # still rule-based replies, never a language model's.
+        self._offline = inner.is_offline if inner is not None else self.model == OfflineBackend.MODEL
+        if self._offline:
+            self.label = OFFLINE_LABEL if inner is not None else f"{OFFLINE_LABEL} (replayed)"
+        else:
+            self.label = inner.label if inner is not None else f"[replay of {self.model}]"
         self.misses = 0
 
     @property
     def is_offline(self) -> bool:
-        return self.inner is None or self.inner.is_offline
+        """True when the replies come from the offline stand-in (live or replayed)."""
+        return self._offline
 
     def path_for(self, key: str) -> Path:
         return self.cache_dir / key[:2] / f"{key}.json"

@@ -91,6 +91,8 @@ class SimulationResult:
     transcript: List[dict]
     expectations: "object"            # pandas DataFrame, one row per step
     summary: dict
+    #: one dict per completed step: {"step": t, "obs": {type: [n, obs_dim]}, "actions": {type: [n, ...]}},
+    #: the observations the DDPG actors saw (stated expectations included) and the numbers they chose
     history: List[dict] = field(default_factory=list)
 
 
@@ -175,6 +177,7 @@ class DiverselandSimulation:
         events: List[Event] = []
         transcript: List[dict] = []
         rows: List[dict] = []
+        history: List[dict] = []
         stopped = "completed"
         last_rate, last_stim = float(econ.state.policy_rate_annual[0]), 0.0
         t0 = time.perf_counter()
@@ -260,6 +263,8 @@ class DiverselandSimulation:
                 row[f"household_{key}_percent"] = stated[i]
                 row[f"household_{key}_stated"] = bool(results[i].stated)
             rows.append(row)
+            history.append({"step": t, "obs": {k: v[0].detach().clone() for k, v in obs.items()},
+                            "actions": {k: v[0].detach().clone() for k, v in actions.items()}})
             last_rate, last_stim = rate, stim
             steps_done = t
         frame = pd.DataFrame(rows)
@@ -275,7 +280,7 @@ class DiverselandSimulation:
                    "steps_requested": c.steps, "steps": steps_done, "stopped": stopped, "seed": c.seed,
                    **u.summary(), "fallbacks": self.fallbacks.as_dict(), "fallbacks_total": self.fallbacks.total,
                    "wall_s": round(time.perf_counter() - t0, 3)}
-        return SimulationResult(transcript, frame, summary)
+        return SimulationResult(transcript, frame, summary, history)
 
 
 # --------------------------------------------------------------------------- views

@@ -146,13 +146,24 @@ def extract_json(text: str) -> Tuple[Optional[dict], Optional[str]]:
 
 
 def expectation_from_prose(text: str) -> Optional[float]:
-    """A number followed by ``%`` or ``percent`` near the word inflation, e.g. "around 1.5% inflation"."""
+    """The percentage closest to the word "inflation" (within 80 characters), else the one closest
+    to "price"; None when there is none. "I expect inflation of around 1.5%" gives 1.5.
+
+    A heuristic, and it can misread: in "Inflation? Hard to say. Rents rose 8%." it returns 8.
+    Replies parsed this way are counted (``no_json`` / ``invalid_json``), never silent."""
     if not isinstance(text, str):
         return None
-    for m in re.finditer(r"(" + _NUMBER + r")\s*(?:%|percent|per cent)", text, re.I):
-        window = text[max(0, m.start() - 80): m.end() + 80].lower()
-        if "inflation" in window or "price" in window:
-            return float(m.group(1))
+    low = text.lower()
+    matches = list(re.finditer(r"(" + _NUMBER + r")\s*(?:%|percent|per cent)", text, re.I))
+    for word in ("inflation", "price"):
+        anchors = [m.start() for m in re.finditer(word, low)]
+        best = None
+        for m in matches:
+            d = min((abs(a - m.start()) for a in anchors), default=None)
+            if d is not None and d <= 80 + len(word) and (best is None or d < best[0]):
+                best = (d, float(m.group(1)))
+        if best is not None:
+            return best[1]
     return None
 
 
@@ -184,8 +195,9 @@ def parse_reply(task: str, text: str) -> Tuple[dict, Optional[str]]:
         if isinstance(obj.get("reason"), str):
             data["reason"] = obj["reason"].strip()
     elif task in ("plan", "reflect"):
-        if isinstance(obj.get(task), str) and obj[task].strip():
-            data[task] = obj[task].strip()
+        key = REQUIRED[task][0]            # "plan" | "reflection"
+        if isinstance(obj.get(key), str) and obj[key].strip():
+            data[key] = obj[key].strip()
     elif task == "act":
         if isinstance(obj.get("message"), str) and obj["message"].strip():
             data["message"] = obj["message"].strip()

@@ -13,8 +13,9 @@ heuristics chosen to give the three households different, recognisable behaviour
   announced (it reads the news).
 
 Each reply is seeded by (seed, agent, step, task) alone, never by call order, so concurrent
-agents give the same transcript every run. ``malformed_rate`` makes a seeded share of replies
-come back as prose without JSON, to show the fallback path without a real model.
+agents give the same transcript every run. ``malformed_rate`` makes a seeded share of *act*
+replies come back as prose without JSON (half of them still naming the expectation in words,
+half naming no number), to show both fallback paths without a real model.
 """
 from __future__ import annotations
 
@@ -66,8 +67,13 @@ class OfflineBackend(ChatClient):
         rng = self._rng(c.get("name", ""), c.get("step", 0), task)
         body = getattr(self, f"_{task}", self._act)(c, rng)
         if task == "act" and rng.random() < self.malformed_rate:
-            # a model that ignored the schema: prose only (the parser falls back on it)
-            text = body.get("message", "") + " Anyway, I am not sure about the numbers."
+            # a model that ignored the schema: prose only. Half the time the prose still names the
+            # expectation (the parser's regex recovers it), half the time it names no number at all
+            # (the agent falls back to its adaptive forecast).
+            if rng.random() < 0.5:
+                text = body.get("message", "") + " Anyway, I am not sure about the numbers."
+            else:
+                text = "Sorry, I would rather not commit to any numbers this quarter."
         else:
             text = f"Here is my answer as JSON: {json.dumps(body)}"
         return ChatReply(text=text, prompt_tokens=messages_tokens(messages), completion_tokens=estimate_tokens(text),
@@ -86,7 +92,14 @@ class OfflineBackend(ChatClient):
                 "reason": "The recent events do not require an immediate response; my plan is still relevant."}
 
     def _plan(self, c: dict, rng: random.Random) -> dict:
-        return {"plan": c.get("goal", "Keep doing what I do.")}
+        goal = c.get("goal", "Keep doing what I do.")
+        news = c.get("policy_news", [])
+        if news:
+            return {"plan": f"{goal} Take into account that {news[0]}."}
+        if c.get("step", 1) > 1:
+            return {"plan": f"{goal} Inflation was {c.get('inflation_last_percent', 0.0):.1f}% last quarter: "
+                            "weigh it in my next expectation."}
+        return {"plan": goal}
 
     def _reflect(self, c: dict, rng: random.Random) -> dict:
         return {"reflection": (f"Over the last steps inflation was {c.get('inflation_last_percent', 0.0):.1f}% "
