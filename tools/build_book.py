@@ -87,14 +87,30 @@ def stage(executed_dir: Path, stage_dir: Path, only: list[str] | None = None) ->
     cfg.setdefault("execute", {})["execute_notebooks"] = "off"
     (stage_dir / "_config.yml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    def keep(entries):  # chapters, and the sections under a part opener, filtered alike
+        out = []
+        for c in entries:
+            if c["file"].startswith("notebooks/") and Path(c["file"]).stem not in only:
+                continue
+            if "sections" in c:
+                c["sections"] = keep(c["sections"])
+                if not c["sections"]:
+                    del c["sections"]
+            out.append(c)
+        return out
+
+    def entries(items):
+        for c in items:
+            yield c
+            yield from entries(c.get("sections", []))
+
     if only:
         for part in toc.get("parts", []):
-            part["chapters"] = [c for c in part["chapters"]
-                                if not c["file"].startswith("notebooks/") or Path(c["file"]).stem in only]
+            part["chapters"] = keep(part["chapters"])
         toc["parts"] = [p for p in toc["parts"] if p["chapters"]]
     # every notebook the toc names must have been executed
     for part in toc.get("parts", []):
-        for c in part["chapters"]:
+        for c in entries(part["chapters"]):
             f = c["file"]
             if f.startswith("notebooks/") and not (stage_dir / (f if f.endswith(".ipynb") else f + ".ipynb")).exists():
                 raise SystemExit(f"{f} is in _toc.yml but was not executed (looked in {executed_dir})")
