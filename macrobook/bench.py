@@ -32,6 +32,8 @@ BENCHES: dict[str, str] = {
     "rbc": "macrobook.envs.rbc:bench_case",
     "six_sector": "macrobook.envs.six_sector:bench_case",
 }
+# economies whose run module adds BENCH_NUM_ENVS (default sizes) or bench_extra(device, args)
+RUN_MODULES: dict[str, str] = {"rbc": "macrobook.runs.rbc"}
 
 
 @dataclass
@@ -56,7 +58,7 @@ def _time(fn: Callable[[], None], sync, min_seconds: float, max_steps: int) -> t
 
 
 def run_bench(economy: str, num_envs_list=(1, 16, 256), device="cpu", min_seconds: float = 0.5,
-              loop_max_envs: int | None = None) -> dict:
+              loop_max_envs: int | None = None, args=None) -> dict:
     """Measure one economy; returns a JSON-able dict with both figures and their ratio."""
     from .utils import resolve_device
 
@@ -80,7 +82,7 @@ def run_bench(economy: str, num_envs_list=(1, 16, 256), device="cpu", min_second
             "loop_agent_steps_per_s": l,
             "speedup": b / l,
         })
-    return {
+    out = {
         "economy": economy,
         "device": str(dev),
         "torch": torch.__version__,
@@ -88,20 +90,39 @@ def run_bench(economy: str, num_envs_list=(1, 16, 256), device="cpu", min_second
         "machine": platform.machine(),
         "results": rows,
     }
+    # an economy may add measurements of its own (rbc: training throughput, time to epsilon)
+    extra = getattr(importlib.import_module(RUN_MODULES[economy]), "bench_extra", None) if economy in RUN_MODULES else None
+    if extra is not None and args is not None:
+        out.update(extra(dev, args))
+    return out
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m macrobook bench", description=__doc__.split("\n\n")[0])
     ap.add_argument("economy", help=f"one of {sorted(BENCHES)} or 'all'")
     ap.add_argument("--json", action="store_true", help="print JSON only")
-    ap.add_argument("--num-envs", type=int, nargs="+", default=[1, 16, 256], metavar="E")
+    ap.add_argument("--num-envs", type=int, nargs="+", default=None, metavar="E",
+                    help="parallel economies (default 1 16 256; rbc: 1 16 64 256 1024)")
     ap.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
     ap.add_argument("--min-seconds", type=float, default=0.5, help="time each measurement at least this long")
+    ap.add_argument("--train-envs", type=int, default=32, help="rbc: economies for the training measurements")
+    ap.add_argument("--epsilon-budget-s", type=float, default=1200.0,
+                    help="rbc: train until every type's epsilon is under the paper's bounds, at most this long (0 skips)")
+    ap.add_argument("--epsilon-iterations", type=int, default=300, help="rbc: length of that run (sets the curricula)")
     args = ap.parse_args(argv)
-    if any(e < 1 for e in args.num_envs):
+    if args.num_envs is not None and any(e < 1 for e in args.num_envs):
         ap.error("--num-envs values must be >= 1")
+    if args.train_envs < 1 or args.epsilon_iterations < 1 or args.epsilon_budget_s < 0:
+        ap.error("--train-envs and --epsilon-iterations must be >= 1 and --epsilon-budget-s >= 0")
     names = sorted(BENCHES) if args.economy == "all" else [args.economy]
-    out = [run_bench(n, args.num_envs, args.device, args.min_seconds) for n in names]
+
+    def sizes(name):
+        if args.num_envs is not None:
+            return args.num_envs
+        mod = importlib.import_module(RUN_MODULES[name]) if name in RUN_MODULES else None
+        return list(getattr(mod, "BENCH_NUM_ENVS", (1, 16, 256)))
+
+    out = [run_bench(n, sizes(n), args.device, args.min_seconds, args=args) for n in names]
     if args.json:
         print(json.dumps(out if len(out) > 1 else out[0], indent=2))
     else:
@@ -111,6 +132,13 @@ def main(argv=None) -> int:
             for row in r["results"]:
                 print(f"{row['num_envs']:>9} {row['batched_agent_steps_per_s']:>14.0f} "
                       f"{row['loop_agent_steps_per_s']:>12.0f} {row['speedup']:>8.1f}")
+            if "training" in r:
+                print(f"training (rollout + updates): {r['training']['agent_steps_per_s']:,.0f} agent-steps/s "
+                      f"at {r['training']['num_envs']} economies")
+            if "time_to_epsilon" in r:
+                t = r["time_to_epsilon"]
+                print(f"epsilon bounds {'reached' if t['reached'] else 'NOT reached'} after {t['iterations']} "
+                      f"iterations, {t['train_seconds']:.0f} s of training ({t['wall_seconds']:.0f} s with checks)")
     return 0
 
 

@@ -43,20 +43,71 @@ def test_q_learning_within_10_percent_of_closed_form():
     assert err < 0.10, f"Q-learning rule is {err:.3f} from (1 - beta) W"
 
 
-@pytest.mark.slow
-def test_ppo_within_5_percent_of_closed_form():
-    # Seen: error 0.015 after 80 iterations with these settings (0.039 after 70).
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_ppo_within_5_percent_of_closed_form(seed):
+    """Chapter 1's PPO set-up (restarts as time limits, squashed Gaussian, annealed LR) on three seeds.
+
+    Seen (2-core sandbox): rule errors 0.011, 0.016, 0.014 and critic errors 0.010, 0.008, 0.009
+    for seeds 0, 1, 2 after 100 iterations, about 5-8 s each."""
     torch.set_num_threads(1)
-    cfg = CakeConfig(beta=0.9, death_prob=0.02)
+    cfg = CakeConfig(beta=0.9)
     econ = CakeEatingEconomy(cfg, num_envs=256, device="cpu")
+    scale = 0.1
     ppo = PPO(econ.specs["household"],
-              PPOConfig(lr=3e-3, gamma=cfg.survival_gamma, gae_lambda=0.9, ent_coef=0.0, hidden=(32, 32),
-                        vf_clip=None, reward_scale=0.1, minibatches=2),
-              device="cpu", seed=0)
-    trainer = Trainer(econ, {"household": ppo}, rollout_len=16, seed=0, progress=False)
+              PPOConfig(lr=3e-3, gamma=cfg.beta, bootstrap_on_done=True, box_head="squashed", anneal_updates=100,
+                        gae_lambda=0.9, ent_coef=0.0, hidden=(32, 32), vf_clip=None, reward_scale=scale,
+                        minibatches=2),
+              device="cpu", seed=seed)
+    trainer = Trainer(econ, {"household": ppo}, rollout_len=16, seed=seed, progress=False)
     trainer.train(100)
     err = _rule_error(ppo, cfg)
-    assert err < 0.05, f"PPO rule is {err:.3f} from (1 - beta) W"
+    assert err < 0.05, f"PPO rule is {err:.3f} from (1 - beta) W (seed {seed})"
+    # The critic has learned the value of (nearly) the optimal rule: the closed form
+    # V(W) = A + log(W) / (1 - beta), in the learner's reward units.
+    wealth = cfg.wealth_grid(50)
+    with torch.no_grad():
+        v = ppo.critic(torch.tensor(np.log(wealth), dtype=torch.float32).reshape(-1, 1, 1)).reshape(-1).numpy() / scale
+    v_err = mean_relative_error(v, cfg.optimal_value(wealth))
+    assert v_err < 0.03, f"PPO critic is {v_err:.3f} from the closed-form value (seed {seed})"
+
+
+def test_ppo_bootstrap_on_done_needs_final_obs_and_uses_it():
+    """With bootstrap_on_done the TD target at a restart is r + gamma * V(final_obs), not r."""
+    from macrobook.train import Rollout
+
+    cfg = CakeConfig(beta=0.9)
+    spec = CakeEatingEconomy(cfg, num_envs=1, device="cpu").specs["household"]
+    obs = torch.zeros(2, 1, 1, 1)
+    extras = {"action": torch.zeros(1, 1, 1, 1), "logp": torch.zeros(1, 1, 1), "value": torch.zeros(1, 1, 1)}
+    roll = dict(obs={"household": obs}, actions={"household": torch.zeros(1, 1, 1, 1)},
+                extras={"household": extras}, rewards={"household": torch.ones(1, 1, 1)},
+                dones=torch.ones(1, 1, dtype=torch.bool), macro={})
+    targets = {}
+    for boot in (False, True):
+        ppo = PPO(spec, PPOConfig(gamma=0.5, bootstrap_on_done=boot, epochs=1, minibatches=1, lr=1e-12), device="cpu", seed=0)
+        final = torch.full((1, 1, 1, 1), 2.0)
+        with torch.no_grad():
+            v_final = ppo.critic(final[0]).item()
+        captured = {}
+        import macrobook.algos.ppo as ppo_mod
+        real_gae = ppo_mod.gae
+
+        def spy(rewards, *a, **k):
+            captured["r"] = rewards.clone()
+            return real_gae(rewards, *a, **k)
+
+        ppo_mod.gae = spy
+        try:
+            ppo.update(Rollout(**roll, final_obs={"household": final}), "household")
+        finally:
+            ppo_mod.gae = real_gae
+        targets[boot] = (captured["r"].item(), v_final)
+        if boot:
+            with pytest.raises(ValueError, match="final_obs"):
+                ppo.update(Rollout(**roll), "household")
+    assert targets[False][0] == pytest.approx(1.0)
+    assert targets[True][0] == pytest.approx(1.0 + 0.5 * targets[True][1])
+    assert targets[True][1] != 0.0
 
 
 def test_reinforce_and_a2c_run_in_the_trainer_and_move_towards_the_truth():

@@ -232,3 +232,46 @@ def test_checkpoint_roundtrip_resume_and_refusals(tmp_path):
         read_checkpoint_header(tmp_path / "junk.safetensors")
     with pytest.raises(CheckpointError, match=".safetensors"):
         save_checkpoint(tmp_path / "x.pt", {})
+
+
+def test_atomic_writes_replace_whole_files_with_ordinary_permissions(tmp_path):
+    """An output is either the old file or the new one, readable like any new file (not mkstemp's 0600)."""
+    import os
+
+    from macrobook.io import atomic_write_json, atomic_write_text
+
+    p = atomic_write_text(tmp_path / "out" / "a.txt", "old")
+    atomic_write_text(p, "new")
+    assert p.read_text() == "new"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (p.stat().st_mode & 0o777) == (0o666 & ~umask)
+
+    with pytest.raises(TypeError):
+        atomic_write_json(p, {"x": object()})   # not JSON: the old file stays, no temporary is left
+    assert p.read_text() == "new"
+    assert sorted(x.name for x in p.parent.iterdir()) == ["a.txt"]
+
+
+def test_multicategorical_matches_independent_categoricals():
+    """The padded, vectorised MultiCategorical (Chapter 6's 12-head consumers) is the product of
+    independent categoricals: same log-probabilities and entropies, sampling frequencies right."""
+    from torch.distributions import Categorical
+
+    from macrobook.nets import MultiCategorical
+
+    torch.manual_seed(0)
+    logits = [torch.randn(40, 3, n, requires_grad=True) for n in (2, 5, 3)]
+    d = MultiCategorical(logits)
+    a = d.sample()
+    assert a.shape == (40, 3, 3) and all(int(a[..., i].max()) < n for i, n in enumerate((2, 5, 3)))
+    ref_lp = sum(Categorical(logits=l).log_prob(a[..., i]) for i, l in enumerate(logits))
+    ref_h = sum(Categorical(logits=l).entropy() for l in logits)
+    assert torch.allclose(d.log_prob(a), ref_lp, atol=1e-5) and torch.allclose(d.entropy(), ref_h, atol=1e-5)
+    (d.log_prob(a).sum() + d.entropy().sum()).backward()
+    assert all(bool(torch.isfinite(l.grad).all()) for l in logits)
+    p = torch.tensor([0.1, 0.2, 0.7])
+    s = MultiCategorical([p.log().expand(100_000, 3), torch.zeros(100_000, 2)]).sample()
+    assert torch.allclose(torch.bincount(s[:, 0], minlength=3) / 1e5, p, atol=0.01)
+    assert abs(s[:, 1].float().mean().item() - 0.5) < 0.01
+    assert MultiCategorical([torch.tensor([[0.0, 5.0]]), torch.tensor([[3.0, 0.0, 1.0]])]).mode.tolist() == [[1, 0]]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-from build_book import ROOT, chapter_notebooks, execute, problems  # noqa: E402
+from build_book import ROOT, chapter_notebooks, execute, problems, stored_outputs  # noqa: E402
 
 QUICK_LIMIT_S = 120  # each notebook's quick run must stay under 2 minutes on an ordinary laptop core
 # 2,000,000 turns of a plain Python loop take about 0.1 s on an ordinary laptop core (CPython 3.11).
@@ -53,7 +53,8 @@ def test_every_notebook_is_in_the_toc():
 
 @pytest.mark.parametrize("nb", chapter_notebooks(), ids=lambda p: p.stem)
 def test_notebook_conventions(nb):
-    """Parameters cell first, QUICK/SEED/DEVICE knobs, committed without outputs, no secrets."""
+    """Parameters cell first, QUICK/SEED/DEVICE knobs, committed without outputs (unless it opted in to
+    stored full-run outputs), no secrets."""
     import json
 
     cells = json.loads(nb.read_text())["cells"]
@@ -62,7 +63,14 @@ def test_notebook_conventions(nb):
     src = "".join(code[0]["source"])
     for knob in ("QUICK", "SEED", "DEVICE"):
         assert knob in src, f"parameters cell lacks {knob}"
-    assert all(not c.get("outputs") for c in code), "commit notebooks without outputs (the build executes them)"
+    stored = stored_outputs(nb)
+    if stored is None:
+        assert all(not c.get("outputs") for c in code), "commit notebooks without outputs (the build executes them)"
+    else:  # the explicit opt-in (build_book.store_outputs): a clean, complete run of the full setting
+        assert stored.get("quick") is False, "stored outputs must come from the full setting (QUICK=False)"
+        assert not any("injected-parameters" in c.get("metadata", {}).get("tags", []) for c in cells)
+        assert all(c.get("execution_count") for c in code), "stored outputs must come from a complete run"
+        assert problems(nb) == [], f"the stored outputs show errors or warnings: {problems(nb)}"
     text = nb.read_text()
     assert not re.search(r"sk-[A-Za-z0-9]{20,}", text), "something that looks like an API key is in the notebook"
     assert sum(1 for c in cells if c["cell_type"] == "markdown" and "".join(c["source"]).lstrip().startswith("# ")) == 1

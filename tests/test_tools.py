@@ -33,3 +33,28 @@ def test_every_chapter_exercise_has_a_solution():
         n_ex, n_sol = text.count("{exercise}"), text.count("{solution}")
         assert n_ex >= 2, f"{nb.name} has {n_ex} exercises (want at least 2)"
         assert n_sol == n_ex, f"{nb.name}: {n_ex} exercises but {n_sol} solutions"
+
+
+def test_stored_outputs_is_an_explicit_opt_in(tmp_path):
+    """Only a notebook that store_outputs() wrote (the full run, injected parameters dropped) counts as
+    stored; an ordinary notebook with stray outputs does not (Chapter 6's full CPU run)."""
+    from build_book import store_outputs, stored_outputs
+
+    cells = [{"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "QUICK = False", "outputs": [],
+              "execution_count": 1},
+             {"cell_type": "code", "metadata": {"tags": ["injected-parameters"]}, "source": "QUICK = False",
+              "outputs": [], "execution_count": 2},
+             {"cell_type": "code", "metadata": {}, "source": "print(1)", "execution_count": 3,
+              "outputs": [{"output_type": "stream", "name": "stdout", "text": "1\n"}]}]
+    executed = tmp_path / "executed.ipynb"
+    executed.write_text(json.dumps(_nb(*cells)))
+    plain = tmp_path / "plain.ipynb"
+    plain.write_text(json.dumps(_nb(*cells)))
+    assert stored_outputs(plain) is None
+    dest = tmp_path / "06_x.ipynb"
+    store_outputs(executed, dest, seconds=12.3)
+    meta = stored_outputs(dest)
+    assert meta["quick"] is False and meta["seconds"] == 12.3
+    out = json.loads(dest.read_text())
+    assert [c["source"] for c in out["cells"]] == ["QUICK = False", "print(1)"]
+    assert out["cells"][1]["outputs"][0]["text"] == "1\n"

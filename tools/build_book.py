@@ -30,6 +30,30 @@ def chapter_notebooks() -> list[Path]:
     return sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
 
+# A chapter whose full setting needs more than a CPU build can give (Chapter 6) may be committed
+# WITH the outputs of its full run: the explicit opt-in is the notebook metadata
+# {"macrobook": {"stored_outputs": {"quick": false, ...}}}, written only by store_outputs().
+# `--full` then renders those stored outputs instead of executing the chapter; `--quick` and the
+# papermill test still execute it from the committed source like every other chapter.
+def stored_outputs(nb_path: Path) -> dict | None:
+    """The record of the stored full run, or None for an ordinary (output-free) chapter."""
+    meta = json.loads(Path(nb_path).read_text()).get("metadata", {}).get("macrobook", {})
+    return meta.get("stored_outputs") or None
+
+
+def store_outputs(executed: Path, dest: Path, seconds: float) -> None:
+    """Write a notebook executed with QUICK=False back to ``dest`` with its outputs and the opt-in
+    flag (papermill's injected-parameters cell dropped: the defaults are the full setting)."""
+    nb = json.loads(Path(executed).read_text())
+    nb["cells"] = [c for c in nb["cells"] if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    nb["metadata"].setdefault("macrobook", {})["stored_outputs"] = {
+        "quick": False, "seconds": round(seconds, 1), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "note": "executed in the full setting; `make book` renders these outputs instead of re-executing"}
+    tmp = Path(dest).with_suffix(".tmp")
+    tmp.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+    os.replace(tmp, dest)
+
+
 def execute(src: Path, out_dir: Path, quick: bool, extra_params: dict | None = None) -> Path:
     """Run one notebook with papermill (QUICK parameter set), in the notebooks/ folder."""
     import papermill as pm
@@ -87,7 +111,7 @@ def stage(executed_dir: Path, stage_dir: Path, only: list[str] | None = None) ->
     cfg.setdefault("execute", {})["execute_notebooks"] = "off"
     (stage_dir / "_config.yml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    def keep(entries):  # chapters, and the sections under a part opener, filtered alike
+    def keep(entries):  # chapter notebooks outside --only are dropped, also from a part opener's sections
         out = []
         for c in entries:
             if c["file"].startswith("notebooks/") and Path(c["file"]).stem not in only:
@@ -105,6 +129,18 @@ def stage(executed_dir: Path, stage_dir: Path, only: list[str] | None = None) ->
             yield from entries(c.get("sections", []))
 
     if only:
+        def keep(entries):
+            kept = []
+            for c in entries:
+                if c["file"].startswith("notebooks/") and Path(c["file"]).stem not in only:
+                    continue
+                if "sections" in c:   # chapters sit as sections under their part openers
+                    c["sections"] = keep(c["sections"])
+                    if not c["sections"]:
+                        del c["sections"]
+                kept.append(c)
+            return kept
+
         for part in toc.get("parts", []):
             part["chapters"] = keep(part["chapters"])
         toc["parts"] = [p for p in toc["parts"] if p["chapters"]]
@@ -145,6 +181,13 @@ def main(argv=None) -> int:
         bad = {}
         for nb in nbs:
             t0 = time.perf_counter()
+            if not quick and stored_outputs(nb):
+                executed_dir.mkdir(parents=True, exist_ok=True)
+                out = Path(shutil.copy2(nb, executed_dir / nb.name))
+                print(f"{nb.name}: rendering the outputs stored from its full run {stored_outputs(nb)['date']}", flush=True)
+                if problems(out):
+                    bad[nb.name] = problems(out)
+                continue
             out = execute(nb, executed_dir, quick)
             print(f"executed {nb.name} in {time.perf_counter() - t0:.1f} s", flush=True)
             if problems(out):

@@ -21,6 +21,8 @@ Centralized training, decentralized execution (Lowe et al. 2017, section 4.1):
   concatenated (observation, action). Single agents (government, central bank, bank, foreign)
   enter as they are. This is a pooled, permutation-invariant variant of MADDPG's joint input
   (in the spirit of mean-field MARL, Yang et al. 2018), not the paper's literal concatenation.
+  ``critic_input="full"`` gives the literal one: every agent's observation and action,
+  concatenated (its size grows with the population).
 * ``centralized=False`` gives **independent DDPG** with everything else identical (same
   networks, buffer, noise, schedule): Q_k sees only (o_i, a_i). This is the comparison of
   chapter 3.
@@ -56,7 +58,7 @@ from typing import Dict, Mapping
 import torch
 from torch import nn
 
-from ..config import Config, ConfigError, check, check_float, check_int
+from ..config import Config, ConfigError, check, check_choice, check_float, check_int
 from ..envs.base import AgentSpec
 from ..envs.spaces import Box
 from ..nets import DeterministicActor, QCritic
@@ -68,6 +70,8 @@ class MADDPGConfig(Config):
     """Hyperparameters shared by every agent type."""
 
     centralized: bool = True            # False: independent DDPG (critic sees only own o, a)
+    critic_input: str = "pooled"        # "full": every agent's (o, a) concatenated (Lowe et al.'s
+                                        # literal critic); "pooled": mean and quantiles per type
     actor_lr: float = 1e-3
     critic_lr: float = 1e-3
     gamma: float = 0.95
@@ -83,6 +87,7 @@ class MADDPGConfig(Config):
 
     def validate(self) -> None:
         check(isinstance(self.centralized, bool), self, "centralized", "True or False")
+        check_choice(self, "critic_input", ["pooled", "full"])
         check_float(self, "actor_lr", min=0.0, min_open=True)
         check_float(self, "critic_lr", min=0.0, min_open=True)
         check_float(self, "gamma", min=0.0, max=1.0, max_open=True)
@@ -150,14 +155,21 @@ class MADDPG:
     # ------------------------------------------------------------------ the critic's joint input
     def _pooled_dim(self, k: str) -> int:
         d = self.specs[k].obs_dim + self.act_dim[k]
-        return d if self.specs[k].count == 1 else d * (1 + len(self.config.quantiles))
+        if self.specs[k].count == 1:
+            return d
+        if self.config.critic_input == "full":
+            return d * self.specs[k].count
+        return d * (1 + len(self.config.quantiles))
 
     def pooled(self, k: str, obs_k: torch.Tensor, act_k: torch.Tensor) -> torch.Tensor:
         """``[B, pooled_dim(k)]``: type k's (observation, action); a type with several agents is
-        pooled into the mean and quantiles over its agents (fixed size whatever the head count)."""
+        pooled into the mean and quantiles over its agents (fixed size whatever the head count),
+        or, with ``critic_input="full"``, every agent's (o, a) concatenated in agent order."""
         x = torch.cat([obs_k, act_k.reshape(act_k.shape[:2] + (-1,))], dim=-1)  # [B, n, d+a]
         if self.specs[k].count == 1:
             return x[:, 0]
+        if self.config.critic_input == "full":
+            return x.flatten(1)
         q = torch.tensor(self.config.quantiles, dtype=x.dtype, device=x.device)
         return torch.cat([x.mean(1), torch.quantile(x, q, dim=1).transpose(0, 1).flatten(1)], dim=-1)
 

@@ -7,7 +7,9 @@ The gain is a lower bound on that type's epsilon; the paper reports it as a frac
 reward the type gained during training (Table 3: consumers < 3%, firms < 10%,
 government < 1%)::
 
-    eps = max(gain_from_retraining, 0) / |reward_at_equilibrium - reward_at_start_of_training|
+    eps = max(gain_from_retraining, 0) / (reward_at_equilibrium - reward_at_start_of_training)
+
+(undefined, reported as NaN and "not within the bound", when the type gained nothing in training).
 
 The ratio reads as the paper's only when training raised the type's reward
 (``training_improved`` in the result); a short run can end below where it started.
@@ -30,6 +32,25 @@ import torch
 
 #: the paper's bounds on epsilon (Curry et al. 2022, Table 3)
 PAPER_BOUNDS = {"consumer": 0.03, "firm": 0.10, "government": 0.01}
+
+
+def epsilon_of(gain: float, training_gain: float) -> float:
+    """The paper's epsilon: the best-response gain as a share of what the type gained in training.
+
+    ``max(gain, 0) / training_gain`` when the type did gain in training. When it did not
+    (its reward at the learned profile is no higher than under the untrained policies, which
+    happens when the other types' learning hurts it), the share is undefined and this returns
+    NaN: such a type is reported as *not* within the bound, never as a tiny epsilon.
+    """
+    if not training_gain > 0:
+        return float("nan")
+    return max(float(gain), 0.0) / float(training_gain)
+
+
+def within_bounds(table) -> bool:
+    """True when every type in an :func:`epsilon_table` has epsilon under the paper's bound."""
+    return bool(len(table)) and all(bool(r["epsilon"] < PAPER_BOUNDS.get(r["type"], float("nan")))
+                                    for r in table.to_dict("records"))
 
 
 @torch.no_grad()
@@ -102,11 +123,12 @@ def best_response(trainer, agent_type: str, iterations: int, eval_economy, initi
         train_gain = before - initial_rewards[agent_type]
         out["reward_untrained"] = initial_rewards[agent_type]
         out["training_gain"] = train_gain
-        out["epsilon"] = max(after - before, 0.0) / abs(train_gain) if train_gain != 0 else float("inf")
+        out["epsilon"] = epsilon_of(after - before, train_gain)
         # epsilon is "a fraction of what training gained": it reads as the paper's only when
-        # training raised this type's reward; otherwise the ratio has no such meaning
+        # training raised this type's reward; otherwise it is NaN and the type is not within the bound
         out["training_improved"] = bool(train_gain > 0)
         out["paper_bound"] = PAPER_BOUNDS.get(agent_type)
+        out["within_bound"] = bool(out["epsilon"] < PAPER_BOUNDS.get(agent_type, float("nan")))
     return out
 
 
@@ -127,6 +149,45 @@ def epsilon_table(trainer, untrained, eval_economy, iterations: int, types: Opti
             continue
         rows.append(best_response(trainer, k, iterations, eval_economy, initial, episodes, seed, prepare, ent_coef))
     return pd.DataFrame(rows)
+
+
+def train_until_epsilon(trainer, untrained, eval_economy, iterations: int, check_every: int, br_iterations: int,
+                        first_check: int = 0, max_seconds: Optional[float] = None, episodes: int = 2,
+                        seed: int = 777, prepare: Optional[Callable] = None, ent_coef: Optional[float] = None) -> dict:
+    """Train, and every ``check_every`` iterations from ``first_check`` on compute the epsilon
+    table; stop as soon as every type is within the paper's bounds, after ``iterations``, or
+    once ``max_seconds`` of wall time are spent. Training time is what the paper's "time to
+    convergence" counts; the time spent on the checks themselves is reported separately.
+
+    Returns {"reached": bool, "iterations": int, "train_seconds", "check_seconds",
+    "wall_seconds", "checks": [one dict per check with the iteration and every type's epsilon]}.
+    """
+    import time
+
+    t_start = time.perf_counter()
+    train_s = check_s = 0.0
+    checks, reached = [], False
+    while trainer.iteration < iterations:
+        n = min(check_every, iterations - trainer.iteration)
+        if trainer.iteration < first_check:
+            n = min(n, first_check - trainer.iteration) or n
+        t0 = time.perf_counter()
+        trainer.train(n)
+        train_s += time.perf_counter() - t0
+        if trainer.iteration >= first_check:
+            t0 = time.perf_counter()
+            table = epsilon_table(trainer, untrained, eval_economy, br_iterations, episodes=episodes, seed=seed,
+                                  prepare=prepare, ent_coef=ent_coef)
+            check_s += time.perf_counter() - t0
+            reached = within_bounds(table)
+            checks.append({"iteration": trainer.iteration, "train_seconds": train_s, "all_within_bounds": reached,
+                           **{f"epsilon/{r['type']}": r["epsilon"] for r in table.to_dict("records")}})
+            if reached:
+                break
+        if max_seconds is not None and time.perf_counter() - t_start > max_seconds:
+            break
+    return {"reached": reached, "iterations": trainer.iteration, "train_seconds": train_s,
+            "check_seconds": check_s, "wall_seconds": time.perf_counter() - t_start, "checks": checks}
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -169,8 +230,10 @@ def main(argv=None) -> int:
     make_eval = getattr(mod, "evaluation_economy", None)
     eval_econ = make_eval(trainer) if make_eval else copy.deepcopy(trainer.economy)
     table = epsilon_table(trainer, untrained, eval_econ, iterations, args.types, args.episodes, args.seed, prepare)
+    records = [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}  # NaN -> null
+               for r in table.to_dict("records")]
     result = {"run_dir": str(Path(args.run_dir)), "model": args.model, "iterations": iterations,
-              "paper_bounds": PAPER_BOUNDS, "types": table.to_dict("records")}
+              "paper_bounds": PAPER_BOUNDS, "all_within_bounds": within_bounds(table), "types": records}
     from ..io import atomic_write_json
 
     atomic_write_json(run.logs / "best_response.json", result)
@@ -179,9 +242,9 @@ def main(argv=None) -> int:
     else:
         for r in result["types"]:
             eps = r.get("epsilon")
-            note = "" if r.get("training_improved", True) else "; training did not raise this reward, epsilon not comparable"
+            eps_s = f"{eps:.2%}" if eps is not None else "undefined (no gain in training)"
             print(f"{r['type']:>10}: reward {r['reward_before']:.4g} -> {r['reward_after']:.4g} after "
-                  f"{iterations} iterations; epsilon {eps:.2%} (paper bound {PAPER_BOUNDS.get(r['type'], float('nan')):.0%}){note}")
+                  f"{iterations} iterations; epsilon {eps_s} (paper bound {PAPER_BOUNDS.get(r['type'], float('nan')):.0%})")
     return 0
 
 

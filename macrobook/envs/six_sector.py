@@ -160,6 +160,9 @@ ACTIONS: Dict[str, tuple] = {
     "foreign": ((0.5, -0.02), (1.5, 0.02), ("import_demand", "fx_change")),
 }
 
+#: every observation feature is clipped to [-OBS_CLIP, OBS_CLIP] (features are scaled to be O(1))
+OBS_CLIP = 10.0
+
 COMMON_OBS = ("inflation_pct", "output_gap_x10", "unemployment", "policy_rate_pct", "tax_rate",
               "lending_rate_pct", "log_exchange_rate_x10", "trade_balance_to_gdp_x10")
 OWN_OBS = {
@@ -642,7 +645,8 @@ class SixSectorEconomy(BatchedEconomy):
         }
 
     def observe(self, s: SixSectorState) -> Dict[str, torch.Tensor]:
-        """Observations ``{type: [E, n, obs_dim]}`` (float32); names in ``specs[type].obs_names``."""
+        """Observations ``{type: [E, n, obs_dim]}`` (float32); names in ``specs[type].obs_names``;
+        each feature scaled to be of order one and clipped to ``[-OBS_CLIP, OBS_CLIP]``."""
         E, H = s.hh_deposits.shape
         F = s.price.shape[1]
         p_dom = torch.exp(torch.log(s.price).mean(1))
@@ -668,7 +672,9 @@ class SixSectorEconomy(BatchedEconomy):
                                10 * s.log_foreign_demand, s.foreign_deposits / nominal_ref], dim=1)
 
         def with_common(own, n):
-            return torch.cat([common[:, None, :].expand(E, n, common.shape[1]), own], dim=2).float()
+            # clipped: a collapsing economy (GDP -> 0) must not feed the networks ratios of 1e13
+            o = torch.cat([common[:, None, :].expand(E, n, common.shape[1]), own], dim=2)
+            return o.clamp(-OBS_CLIP, OBS_CLIP).float()
 
         return {"household": with_common(hh, H), "firm": with_common(firm, F),
                 "government": with_common(gov[:, None, :], 1), "central_bank": with_common(cb[:, None, :], 1),

@@ -99,7 +99,7 @@ class LLMAgent:
         self.client = client
         self.semaphore = semaphore
         self.fallbacks = fallbacks
-        self.memory = memory or MemoryStream()
+        self.memory = memory if memory is not None else MemoryStream()   # an empty stream is falsy (len 0)
         self.memories_per_prompt = memories_per_prompt
         self.plan_text: Optional[str] = None
         self.last_step_t = 0

@@ -9,33 +9,18 @@
 
 Writes ``transcript.jsonl``, ``expectations.csv``, ``expectations.png`` and ``summary.json``
 (steps, calls, cache hits, fallbacks by kind, tokens, cost) into ``--output-dir``. The key is
-read from OPENAI_API_KEY only, and never printed or written.
+read from OPENAI_API_KEY only, and never printed or written. With ``--backend openai`` the
+expected cost is printed before any call (:func:`macrobook.llm.diverseland.estimate_cost`: a
+free dry run of the same agents on the offline stand-in, scaled, with an upper bound).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
-
-#: measured with the offline stand-in (seed 0, 50 steps, `python -m macrobook llm diverseland`):
-#: 910 calls (18.2 per step), 610 prompt and 45 completion tokens per call; rounded up here.
-#: Used only for the estimate printed before a paid run: a model that writes longer replies
-#: than the stand-in costs more, up to the bound with ``max_tokens`` completion tokens per call.
-CALLS_PER_STEP = 19
-TOKENS_PER_CALL = (620, 45)
-
-
-def estimate_cost_usd(steps: int, price_per_mtok: tuple, completion_tokens_per_call: int | None = None) -> float:
-    """Dollars for ``steps`` steps at ``price_per_mtok`` = (input, output) per million tokens.
-
-    ``completion_tokens_per_call`` defaults to the stand-in's measured length; pass the client's
-    ``max_tokens`` for an upper bound on the completions."""
-    calls = CALLS_PER_STEP * steps
-    out = TOKENS_PER_CALL[1] if completion_tokens_per_call is None else completion_tokens_per_call
-    return calls * (TOKENS_PER_CALL[0] * price_per_mtok[0] + out * price_per_mtok[1]) / 1e6
-
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m macrobook llm", description="LLM-augmented agent scenarios")
@@ -53,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--price-in", type=float, default=None, help="dollars per million input tokens (override)")
     d.add_argument("--price-out", type=float, default=None, help="dollars per million output tokens (override)")
     d.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    d.add_argument("--max-tokens", type=int, default=300, help="longest reply asked for, in tokens")
     d.add_argument("--max-retries", type=int, default=4)
     d.add_argument("--backoff", type=float, default=1.0, help="first backoff wait in seconds (doubles each retry)")
     d.add_argument("--concurrency", type=int, default=4)
@@ -66,8 +52,8 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     from ..config import ConfigError
     from ..io import atomic_savefig, atomic_write_csv, atomic_write_json, atomic_write_text
-    from .client import Budget, CacheMiss, OpenAIConfig, make_client
-    from .diverseland import DiverselandSimulation, SimulationConfig, plot_expectations
+    from .client import Budget, CacheMiss, make_client
+    from .diverseland import DiverselandSimulation, SimulationConfig, estimate_cost, plot_expectations
 
     args = build_parser().parse_args(argv)
     torch.set_num_threads(1)
@@ -77,43 +63,43 @@ def main(argv: Optional[List[str]] = None) -> int:
     budget = Budget(max_usd=args.budget_usd, max_tokens=args.budget_tokens)
     extra = {}
     if args.backend == "openai":
-        extra = {"timeout_s": args.timeout, "max_retries": args.max_retries, "backoff_base_s": args.backoff}
+        extra = {"timeout_s": args.timeout, "max_retries": args.max_retries, "backoff_base_s": args.backoff,
+                 "max_tokens": args.max_tokens}
     try:
         client = make_client(args.backend, seed=args.seed, base_url=args.base_url, model=args.model,
                              cache_dir=args.cache_dir, budget=budget, price_per_mtok=price, **extra)
         cfg = SimulationConfig(steps=args.steps, seed=args.seed, concurrency=args.concurrency, re_draws=args.re_draws)
+        if args.pretrain_steps < 0:
+            raise ConfigError(f"--pretrain-steps must be an integer >= 0, got {args.pretrain_steps}")
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    if args.backend == "offline":
-        print(f"backend: offline stand-in {client.label} (rule-based, not a language model)")
-    elif args.backend == "replay":
-        print(f"backend: replay of model {client.model!r} at {client.base_url} from {args.cache_dir} "
-              f"{client.label} (recorded replies only: no server, no cost; a missing reply is an error)")
-    else:
-        import os
-
-        pin = client.usage.price_per_mtok
-        print(f"backend: openai-compatible server {client.base_url}, model {client.model!r}")
-        print("API key (OPENAI_API_KEY):", "present" if os.environ.get("OPENAI_API_KEY") else
-              "absent (fine for a local server)")
-        est = estimate_cost_usd(args.steps, pin)
-        high = estimate_cost_usd(args.steps, pin, completion_tokens_per_call=OpenAIConfig().max_tokens)
-        unknown = pin == (0.0, 0.0) and args.base_url is None
-        print(f"estimated cost before any call: about ${est:.2f} (at most about ${high:.2f} if every reply "
-              f"runs to max_tokens) for {args.steps} steps, ~{CALLS_PER_STEP * args.steps} calls at "
-              f"${pin[0]}/${pin[1]} per million input/output tokens"
-              + ("; the price of this model is unknown, pass --price-in/--price-out" if unknown else ""))
-        if budget.max_usd is None and budget.max_tokens is None:
-            print("no budget set: pass --budget-usd to stop cleanly at a spending limit")
     sim = DiverselandSimulation(client, cfg)
     if args.pretrain_steps > 0:
         print(f"pretraining the DDPG actors for {args.pretrain_steps} periods in {cfg.pretrain_envs} economies ...")
         sim.pretrain(args.pretrain_steps)
+    if args.backend == "offline":
+        print(f"backend: offline stand-in {client.label} (rule-based, not a language model); cost $0")
+    elif args.backend == "replay":
+        print(f"backend: replay of model {client.model!r} at {client.base_url} from {args.cache_dir} "
+              f"{client.label} (recorded replies only: no server, no cost; a missing reply is an error)")
+    else:
+        pin = client.usage.price_per_mtok
+        print(f"backend: openai-compatible server {client.base_url}, model {client.model!r}")
+        print("API key (OPENAI_API_KEY):", "present" if os.environ.get("OPENAI_API_KEY") else
+              "absent (fine for a local server)")
+        # printed before any call is made: the dry run uses the offline stand-in only
+        est = estimate_cost(args.steps, pin, learners=sim.learners, seed=args.seed, max_tokens=args.max_tokens)
+        unknown = pin == (0.0, 0.0)
+        print(f"estimated cost before any call: {est}"
+              + ("; price unknown (a local server costs nothing; for a paid model pass --price-in/--price-out)"
+                 if unknown else ""))
+        if budget.max_usd is None and budget.max_tokens is None and pin != (0.0, 0.0):
+            print("no budget set: pass --budget-usd to stop cleanly at a spending limit")
     try:
         result = sim.run()
-    except CacheMiss as e:  # replay found no recorded reply: fail clearly, write nothing
-        print(f"error: {e}", file=sys.stderr)
+    except CacheMiss as e:
+        print(f"error: replay stopped: {e}", file=sys.stderr)
         return 1
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -127,8 +113,13 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     if len(result.expectations):
         ax = plot_expectations(result.expectations, label=client.label)
-        atomic_savefig(out / "expectations.png", ax.figure, dpi=120)
-        plt.close(ax.figure)
+    else:  # stopped before the first step finished: still write the figure, saying so
+        _, ax = plt.subplots(figsize=(9, 4.8))
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, f"no step completed (stopped: {result.summary['stopped']})\n{client.label}",
+                ha="center", va="center")
+    atomic_savefig(out / "expectations.png", ax.figure, dpi=120)
+    plt.close(ax.figure)
     summary = {**result.summary, "pretrain_steps": args.pretrain_steps}
     atomic_write_json(out / "summary.json", summary)
     s = result.summary

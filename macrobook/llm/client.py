@@ -119,6 +119,7 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     estimated_tokens: bool = False
+    max_prompt_tokens: int = 0      # the longest prompt so far (for cost bounds)
 
     @property
     def total_tokens(self) -> int:
@@ -144,6 +145,7 @@ class Usage:
             return  # a cached reply costs nothing
         self.prompt_tokens += reply.prompt_tokens
         self.completion_tokens += reply.completion_tokens
+        self.max_prompt_tokens = max(self.max_prompt_tokens, reply.prompt_tokens)
         self.estimated_tokens = self.estimated_tokens or reply.estimated_tokens
 
     def summary(self) -> dict:

@@ -74,7 +74,7 @@ class SimulationConfig(Config):
     re_draws: int = 64                # continuations for the rational-expectations benchmark
     adaptive_gain: float = 0.3        # of the adaptive-expectations benchmark
     pretrain_envs: int = 64
-    reflection_threshold: float = 40.0
+    reflection_threshold: float = 150.0     # summed importance (1-10 each) of new memories; 150 as in Park et al. (2023)
 
     def validate(self) -> None:
         check_int(self, "steps", min=1)
@@ -128,6 +128,90 @@ def _policy(learners: Dict[str, DDPG]):
     def act(obs):
         return {k: learners[k].act(o, deterministic=True)[0] for k, o in obs.items()}
     return act
+
+
+@torch.no_grad()
+def evaluate_actors(learners: Dict[str, DDPG], economy_config: Optional[DiverselandConfig] = None, periods: int = 50,
+                    num_envs: int = 64, seed: int = 123, device: str = "cpu") -> Dict[str, float]:
+    """How the actors do when they play deterministically for ``periods`` quarters in ``num_envs``
+    fresh economies (household expectations follow the economy's own adaptive rule). Returns the
+    mean reward per agent type (``reward/<type>``) and the mean of the macro numbers a reader
+    checks first: inflation, the policy rate, the stimulus, the firm's price growth, the
+    households' spending share and the output gap (percent)."""
+    cfg = (economy_config or DiverselandConfig()).replace(episode_len=10**9)
+    econ = Diverseland(cfg, num_envs=num_envs, device=device)
+    obs = econ.reset(seed=seed)
+    policy = _policy(learners)
+    sums: Dict[str, float] = {}
+
+    def add(key, value):
+        sums[key] = sums.get(key, 0.0) + float(value) / periods
+
+    for _ in range(periods):
+        a = policy(obs)
+        out = econ.step(a)
+        obs = out.obs
+        for k in econ.specs:
+            add(f"reward/{k}", out.reward[k].mean())
+        add("inflation_annual_percent", 100 * out.macro["inflation_annual"].mean())
+        add("policy_rate_annual_percent", 100 * out.macro["policy_rate_annual"].mean())
+        add("stimulus_percent_of_output", 100 * out.macro["stimulus_share"].mean())
+        add("price_growth_quarterly_percent", 100 * a["firm"].mean())
+        add("household_spending_share", a["household"].mean())
+        add("output_gap_percent", 100 * out.macro["output_gap"].mean())
+    return sums
+
+
+@dataclass
+class CostEstimate:
+    """What a run of ``steps`` steps would cost, from an offline dry run of ``probe_steps`` steps.
+
+    ``calls``/``prompt_tokens``/``completion_tokens``/``usd``: scaled from the dry run (the
+    stand-in's replies are short; a model's may be longer). ``max_calls``/``max_usd``: an upper
+    bound, every agent making all four calls every step, each prompt ``margin`` times the longest
+    prompt of the dry run, each reply ``max_tokens`` long. Token counts are estimates (about four
+    characters a token)."""
+
+    steps: int
+    probe_steps: int
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    usd: float
+    max_calls: int
+    max_usd: float
+    price_per_mtok: tuple
+
+    def __str__(self) -> str:
+        pin, pout = self.price_per_mtok
+        return (f"about ${self.usd:.2f} for {self.steps} steps ({self.calls} calls, "
+                f"{self.prompt_tokens + self.completion_tokens} tokens, scaled from a {self.probe_steps}-step dry run "
+                f"on the offline stand-in), at most ${self.max_usd:.2f} ({self.max_calls} calls with every reply "
+                f"max_tokens long); prices ${pin}/${pout} per million input/output tokens")
+
+
+def estimate_cost(steps: int, price_per_mtok: tuple, learners: Optional[Dict[str, DDPG]] = None, seed: int = 0,
+                  economy_config: Optional[DiverselandConfig] = None, probe_steps: int = 3, max_tokens: int = 300,
+                  margin: float = 1.25) -> CostEstimate:
+    """Estimate a run's cost *before* any paid call, by running the same agents for ``probe_steps``
+    steps on the offline stand-in (free, no network) and scaling its calls and tokens."""
+    from .client import make_client
+
+    probe_steps = max(1, min(probe_steps, steps))
+    client = make_client("offline", seed=seed)
+    probe = DiverselandSimulation(client, SimulationConfig(steps=probe_steps, seed=seed, re_draws=1),
+                                  economy_config, learners)
+    res = probe.run()
+    u = client.usage
+    done = max(1, res.summary["steps"])
+    scale = steps / done
+    pin, pout = (float(x) for x in price_per_mtok)
+    calls, pt, ct = round(u.calls * scale), round(u.prompt_tokens * scale), round(u.completion_tokens * scale)
+    max_calls = 4 * len(PERSONAS) * steps
+    max_prompt = margin * u.max_prompt_tokens
+    return CostEstimate(steps=steps, probe_steps=done, calls=calls, prompt_tokens=pt, completion_tokens=ct,
+                        usd=(pt * pin + ct * pout) / 1e6, max_calls=max_calls,
+                        max_usd=max_calls * (max_prompt * pin + max_tokens * pout) / 1e6, price_per_mtok=(pin, pout))
 
 
 class DiverselandSimulation:
@@ -255,7 +339,7 @@ class DiverselandSimulation:
                                 + f"; inflation {infl_now:.1f}% a year; policy rate {100 * rate:.2f}%.", kind="market"))
             transcript.append({"step": t, "agent": "Market", "location": "Diverseland", "kind": "market",
                                "text": events[-1].text, "backend": "simulation"})
-            row = {"step": t, "realized_inflation_percent": infl_now, "adaptive_percent": adaptive,
+            row = {"step": t, "backend": self.client.label, "realized_inflation_percent": infl_now, "adaptive_percent": adaptive,
                    "rational_percent": re_pct, "policy_rate_percent": 100 * rate, "stimulus_percent": 100 * stim,
                    "output_gap_percent": 100 * float(out.macro["output_gap"][0])}
             for i, h in enumerate(HOUSEHOLDS):
@@ -263,8 +347,8 @@ class DiverselandSimulation:
                 row[f"household_{key}_percent"] = stated[i]
                 row[f"household_{key}_stated"] = bool(results[i].stated)
             rows.append(row)
-            history.append({"step": t, "obs": {k: v[0].detach().clone() for k, v in obs.items()},
-                            "actions": {k: v[0].detach().clone() for k, v in actions.items()}})
+            history.append({"step": t, "obs": {k: v[0].detach().cpu().clone() for k, v in obs.items()},
+                            "actions": {k: v[0].detach().cpu().clone() for k, v in actions.items()}})
             last_rate, last_stim = rate, stim
             steps_done = t
         frame = pd.DataFrame(rows)

@@ -23,7 +23,8 @@ kind                meaning                                          fallback
 
 Field fallbacks: ``decision`` -> "continue" (keep the plan); ``plan`` -> the role's
 standing goal; ``message`` -> no message is sent; ``inflation_expectation_percent`` -> the
-agent's adaptive-expectations forecast; ``prices_usd`` -> the posted prices.
+agent's adaptive-expectations forecast; ``prices_usd`` -> the posted prices; ``reflection`` ->
+nothing is stored (the agent reflects again once new memories pass the threshold).
 """
 from __future__ import annotations
 

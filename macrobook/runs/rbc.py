@@ -209,6 +209,7 @@ def rollout_summary(trainer: Trainer, episodes: int = 1, seed: int = 12345, dete
     for _ in range(steps):
         acts = {k: l.act(obs[k], deterministic=deterministic)[0] for k, l in trainer.learners.items()}
         out = econ.step(acts)
+        obs = out.obs  # each step's policies see that step's state (the draft fed them the first one)
         i = out.info
         rows = dict(out.macro)
         rows.update({f"firm_{k}": v for k, v in (("price", i["price_paid"]), ("wage", i["wage_paid"]),
@@ -291,3 +292,54 @@ def evaluate(trainer: Trainer, run_dir, args, out_dir) -> None:
     steps = args.steps or trainer.economy.config.episode_length
     hist = trainer.evaluate(steps=steps, seed=args.seed, deterministic=False)
     atomic_write_csv(out_dir / "history.csv", hist.wide())
+
+
+# ------------------------------------------------------------------ benchmark plug-in (macrobook/bench.py)
+#: parallel economies measured by ``python -m macrobook bench rbc`` (the issue's list)
+BENCH_NUM_ENVS = (1, 16, 64, 256, 1024)
+
+
+def bench_extra(device, args) -> dict:
+    """Training throughput and the wall time to the paper's epsilon bounds, for ``bench rbc``.
+
+    * training: agent-steps per second of :meth:`Trainer.train` with every type learning
+      (no curriculum, so all three PPO updates run), rollouts *and* updates included;
+    * time to epsilon: train with the curricula and, every ``check_every`` iterations once the
+      government learns, run the best-response check of every type; stop when every type is
+      under the paper's bounds or after ``--epsilon-budget-s`` seconds (0 skips this part).
+    """
+    import time
+
+    from ..analysis.best_response import train_until_epsilon
+
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    E, hidden = int(getattr(args, "train_envs", 32)), 64
+    tr = make_trainer(RBCTrainConfig(iterations=100, num_envs=E, hidden=hidden, curriculum=False), seed=0,
+                      device=device)
+    tr.train(1)  # warm-up
+    n_it, t0 = 0, time.perf_counter()
+    while n_it < 3 or time.perf_counter() - t0 < getattr(args, "min_seconds", 0.5):
+        tr.train(1)
+        n_it += 1
+    secs = time.perf_counter() - t0
+    agents = tr.economy.num_consumers + tr.economy.num_firms + 1
+    steps = n_it * E * tr.economy.config.episode_length
+    out = {"training": {"num_envs": E, "hidden": hidden, "iterations": n_it, "seconds": secs,
+                        "agent_steps_per_s": steps * agents / secs,
+                        "note": "rollout + PPO update of all three types (no curriculum)"}}
+    budget = float(getattr(args, "epsilon_budget_s", 0.0) or 0.0)
+    if budget > 0:
+        cfg = RBCTrainConfig(iterations=int(getattr(args, "epsilon_iterations", 300)), num_envs=E, hidden=hidden)
+        tr = make_trainer(cfg, seed=0, device=device)
+        untrained = make_trainer(cfg, seed=0, device=device)
+        ev = evaluation_economy(tr, num_envs=max(E, 16))
+        res = train_until_epsilon(tr, untrained, ev, cfg.iterations, check_every=max(1, cfg.iterations // 10),
+                                  br_iterations=max(1, cfg.iterations // 30),
+                                  first_check=tr.curriculum.start("government") + max(1, cfg.iterations // 10),
+                                  max_seconds=budget, prepare=full_model,
+                                  ent_coef=cfg.ent_start * cfg.ent_floor)
+        res["checks"] = [{k: (None if isinstance(v, float) and v != v else v) for k, v in c.items()}
+                         for c in res["checks"]]
+        out["time_to_epsilon"] = {"num_envs": E, "max_iterations": cfg.iterations, "budget_s": budget,
+                                  "paper_bounds": {"consumer": 0.03, "firm": 0.10, "government": 0.01}, **res}
+    return out

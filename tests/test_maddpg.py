@@ -62,6 +62,30 @@ def test_centralized_critic_input_is_fixed_size_whatever_the_population():
     assert not torch.equal(j0, m.joint_summary(obs, a))
 
 
+def test_full_critic_sees_every_agent_and_grows_with_the_population():
+    # critic_input="full" is Lowe et al.'s literal critic: every agent's (o, a), concatenated
+    sizes = {}
+    for h in (3, 5):
+        econ = SixSectorEconomy(SixSectorConfig(num_households=h, num_firms=2), num_envs=2, device="cpu")
+        m = MADDPG(econ.specs, MADDPGConfig(critic_input="full"), seed=0)
+        joint = sum(s.count * (s.obs_dim + m.act_dim[k]) for k, s in econ.specs.items())
+        for k, t in m.types.items():
+            assert t.critic.net[0].in_features == econ.specs[k].obs_dim + m.act_dim[k] + joint
+        sizes[h] = m.joint_dim
+    hh = SixSectorEconomy(SixSectorConfig(num_households=3, num_firms=2), num_envs=1).specs["household"]
+    assert sizes[5] - sizes[3] == 2 * (hh.obs_dim + 2)
+    # one household's action changes the joint input in that household's own slot
+    econ = SixSectorEconomy(SixSectorConfig(num_households=4, num_firms=2), num_envs=3, device="cpu")
+    obs = econ.reset(seed=0)
+    m = MADDPG(econ.specs, MADDPGConfig(critic_input="full"), seed=0)
+    a = econ.reference_actions()
+    j0 = m.joint_summary(obs, a)
+    a["household"][:, 2, 1] += 0.1
+    changed = (m.joint_summary(obs, a) != j0).any(0).nonzero().flatten().tolist()
+    d = econ.specs["household"].obs_dim + 2
+    assert changed == [2 * d + econ.specs["household"].obs_dim + 1]
+
+
 def test_same_seed_same_parameters_after_training():
     def run(seed):
         env = FollowTheLeader(16)
@@ -139,6 +163,8 @@ def test_bad_configs_raise():
         MADDPGConfig(batch_size=0)
     with pytest.raises(ConfigError, match="centralized"):
         MADDPGConfig(centralized="yes")
+    with pytest.raises(ConfigError, match="critic_input"):
+        MADDPGConfig(critic_input="everything")
     env = FollowTheLeader(2)
     with pytest.raises(ConfigError, match="reward_scale"):
         MADDPG(env.specs, MADDPGConfig(reward_scale={"martian": 2.0}))

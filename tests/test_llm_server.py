@@ -23,6 +23,17 @@ from macrobook.llm.diverseland import DiverselandSimulation, SimulationConfig  #
 SECRET = "sk-test-never-print-me-1234567890"
 SCRIPT = ["ok", "ok", "slow", "ok", "429", "ok", "500", "500", "ok", "malformed", "missing", "prose", "ok", "prose",
           "partial"]
+TIMEOUT_S = 1.0     # the client's timeout per request
+SLOW_S = 1.5        # a slow reply takes this long: past the timeout
+
+
+@pytest.fixture(autouse=True)
+def _local_only(monkeypatch):
+    # Requests to 127.0.0.1 must never go through a proxy from the environment.
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
 
 
 def _answer(task):
@@ -54,7 +65,7 @@ class _Server:
                     mode = next(outer.script)
                 task = re.search(r"TASK: (\w+)", body["messages"][-1]["content"]).group(1)
                 if mode == "slow":
-                    time.sleep(3.0)  # past the client's timeout: the client gives up and retries
+                    time.sleep(SLOW_S)  # past the client's timeout: the client gives up and retries
                     mode = "ok"
                 if mode in ("429", "500"):
                     return self._send(int(mode), {"error": {"message": "try later", "type": "server"}})
@@ -103,12 +114,15 @@ class _Server:
 
 
 def _client(url, usage=None):
-    cfg = OpenAIConfig(base_url=url, model="test-model", timeout_s=2.0, max_retries=1, backoff_base_s=0.001,
+    cfg = OpenAIConfig(base_url=url, model="test-model", timeout_s=TIMEOUT_S, max_retries=1, backoff_base_s=0.001,
                        backoff_max_s=0.01)
     return OpenAIBackend(cfg, usage=usage, price_per_mtok=(1.0, 2.0))
 
 
-def test_simulation_survives_a_misbehaving_server(monkeypatch, capsys):
+def test_simulation_survives_a_misbehaving_server(monkeypatch, capsys, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     with _Server(SCRIPT) as srv:
         client = _client(srv.url)
@@ -124,7 +138,9 @@ def test_simulation_survives_a_misbehaving_server(monkeypatch, capsys):
     assert s["prompt_tokens"] > 0 and s["cost_usd"] > 0
     # the key went to the server, and nowhere else
     assert f"Bearer {SECRET}" in srv.auth
-    dumped = json.dumps(res.transcript) + json.dumps(s) + repr(client) + capsys.readouterr().out
+    captured = capsys.readouterr()
+    dumped = (json.dumps(res.transcript) + json.dumps(s) + repr(client) + captured.out + captured.err
+              + caplog.text + res.expectations.to_csv())
     assert SECRET not in dumped
     assert all(r["backend"] in ("[test-model]", "simulation") for r in res.transcript)
 
@@ -194,3 +210,37 @@ def test_cli_records_against_a_local_server_then_replays_without_it(tmp_path, mo
                         "--output-dir", str(tmp_path / "wrong")])
     assert rc == 1 and "no cached reply for model='other-model'" in capsys.readouterr().err
     assert not (tmp_path / "wrong" / "summary.json").exists()
+
+
+def test_cli_against_a_local_server_estimates_first_and_never_writes_the_key(monkeypatch, tmp_path):
+    import contextlib
+    import io
+
+    from macrobook.cli import main
+    from macrobook.llm.client import OpenAIBackend
+
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    out, err = io.StringIO(), io.StringIO()
+    seen_before_first_call = []
+    original = OpenAIBackend._chat
+
+    async def watched(self, messages, **params):
+        if not seen_before_first_call:
+            seen_before_first_call.append(out.getvalue())
+        return await original(self, messages, **params)
+
+    monkeypatch.setattr(OpenAIBackend, "_chat", watched)
+    with _Server(SCRIPT) as srv, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = main(["llm", "diverseland", "--steps", "2", "--backend", "openai", "--base-url", srv.url,
+                   "--model", "test-model", "--price-in", "1.0", "--price-out", "2.0", "--timeout", str(TIMEOUT_S),
+                   "--max-retries", "1", "--backoff", "0.001", "--pretrain-steps", "0", "--re-draws", "2",
+                   "--concurrency", "1", "--cache-dir", str(tmp_path / "cache"), "--output-dir", str(tmp_path / "run")])
+    assert rc == 0, err.getvalue()
+    assert "estimated cost before any call: about $" in seen_before_first_call[0]   # before the first request
+    s = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert s["steps"] == 2 and s["stopped"] == "completed" and s["fallbacks_total"] >= 1
+    assert s["cost_usd"] > 0 and s["offline_stand_in"] is False
+    everything = out.getvalue() + err.getvalue() + "".join(
+        p.read_text(errors="replace") for p in tmp_path.rglob("*") if p.is_file() and p.suffix != ".png")
+    assert SECRET not in everything
+    assert "API key (OPENAI_API_KEY): present" in out.getvalue()

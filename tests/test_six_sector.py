@@ -261,3 +261,77 @@ def test_observations_and_ratios_stay_finite_when_output_collapses():
         assert torch.isfinite(o).all() and float(o.abs().max()) < 1e3, k
     for k in ("trade_balance_to_gdp", "deficit_to_gdp"):
         assert torch.isfinite(out.macro[k]).all() and float(out.macro[k].abs().max()) < 10, k
+
+
+# ----------------------------------------------------------------- observations stay bounded when the economy collapses
+def test_observations_stay_finite_and_clipped_in_a_collapsing_economy():
+    from macrobook.envs.six_sector import OBS_CLIP
+
+    econ = SixSectorEconomy(CFG, num_envs=4, device="cpu")
+    econ.reset(seed=0)
+    a = econ.reference_actions()
+    a["firm"][..., 1] = 0.0          # nobody is hired: output and GDP fall to zero
+    a["household"][..., 1] = 0.0
+    for _ in range(5):
+        out = econ.step(a)
+    assert float(out.macro["real_gdp"].abs().max()) == 0.0
+    for k, o in out.obs.items():
+        assert torch.isfinite(o).all(), k
+        assert float(o.abs().max()) <= OBS_CLIP, k
+    for k, r in out.reward.items():
+        assert torch.isfinite(r).all(), k
+
+
+# ----------------------------------------------------------------- the chapter maps every box of seed 000's skeleton
+def test_every_skeleton_box_maps_to_code_that_exists():
+    import importlib
+    import json
+    import re
+    from pathlib import Path
+
+    from macrobook.algos.maddpg import MADDPG
+
+    root = Path(__file__).resolve().parents[1]
+    nb = next(p for d in ("notebooks", "drafts/notebooks") for p in (root / d).glob("03_six_sector_maddpg.ipynb"))
+    text = "".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "markdown")
+    table = text.split("## From the skeleton to the code")[1].split("\n## ")[0]
+    rows = [r for r in table.splitlines() if r.startswith("| `")]
+    boxes = {re.match(r"\| `([^`]*)`", r).group(1) for r in rows}
+    for box in ("class Environment", "class Agent", "Agent.Actor", "Agent.Critic", "HouseholdsAgent(Agent)",
+                "FirmsAgent(Agent)", "GovernmentAgent(Agent)", "CentralBankAgent(Agent)",
+                "FinancialSectorAgent(Agent)", "ForeignCountry(Agent)", "class Controller", "def train()",
+                "def visualize()"):
+        assert any(b.startswith(box.split("(")[0]) for b in boxes), f"skeleton box {box} is not in the table"
+    names = set(re.findall(r"`(macrobook(?:\.\w+)+)`", table))
+    assert len(names) >= 8
+    for name in names:   # every dotted name in the table imports
+        parts = name.split(".")
+        for i in range(len(parts), 0, -1):
+            try:
+                obj = importlib.import_module(".".join(parts[:i]))
+            except ModuleNotFoundError:
+                continue
+            for attr in parts[i:]:
+                obj = getattr(obj, attr)   # AttributeError names the missing box
+            break
+    econ = SixSectorEconomy(CFG, num_envs=1, device="cpu")
+    learner = MADDPG(econ.specs)
+    for t in re.findall(r'learner\.types\["(\w+)"\]', table):   # every sector agent is a learner type
+        assert t in learner.types and t in econ.specs
+    assert "def visualize(" in nb.read_text()
+
+
+# ----------------------------------------------------------------- python -m macrobook bench six_sector --json
+def test_bench_six_sector_json(capsys):
+    import json
+
+    from macrobook.cli import main
+
+    assert main(["bench", "six_sector", "--json", "--num-envs", "1", "3", "--min-seconds", "0.01"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["economy"] == "six_sector" and [r["num_envs"] for r in out["results"]] == [1, 3]
+    default = SixSectorConfig()   # the bench's economy: households + firms + 4 single agents
+    for r in out["results"]:
+        assert r["agents_per_env"] == default.num_households + default.num_firms + 4
+        assert r["batched_agent_steps_per_s"] > 0 and r["loop_agent_steps_per_s"] > 0
+        assert abs(r["speedup"] - r["batched_agent_steps_per_s"] / r["loop_agent_steps_per_s"]) < 1e-6 * r["speedup"]

@@ -1,0 +1,146 @@
+"""Best-response (epsilon) checks: bookkeeping, frozen types, the formula, and the CLI."""
+import argparse
+import json
+
+import pytest
+import torch
+
+from macrobook.analysis import best_response as br
+from macrobook.runs.rbc import RBCTrainConfig, evaluation_economy, full_model, make_trainer
+
+torch.set_num_threads(1)
+
+
+def small(iterations=4, **kw):
+    return RBCTrainConfig(iterations=iterations, num_envs=2, hidden=16, **kw)
+
+
+def params(learner):
+    return torch.cat([p.detach().reshape(-1).clone() for m in learner.modules().values() for p in m.parameters()])
+
+
+def test_best_response_trains_one_type_and_restores_everything():
+    tr = make_trainer(small(), seed=0, device="cpu")
+    tr.train(2)
+    before = {k: params(l) for k, l in tr.learners.items()}
+    it, n_rec = tr.iteration, len(tr.records)
+    ev = evaluation_economy(tr, num_envs=2)
+    out = br.best_response(tr, "firm", 2, ev, initial_rewards={"firm": 0.0}, episodes=1, prepare=full_model,
+                           restore=False)
+    changed = {k: not torch.equal(params(l), before[k]) for k, l in tr.learners.items()}
+    assert changed == {"consumer": False, "firm": True, "government": False}, changed  # others frozen
+    assert tr.iteration == it and len(tr.records) == n_rec
+    # the formula: eps = max(gain, 0) / training gain, undefined (NaN) without a training gain
+    assert out["gain"] == pytest.approx(out["reward_after"] - out["reward_before"])
+    assert out["training_gain"] == pytest.approx(out["reward_before"])
+    if out["reward_before"] > 0:
+        assert out["epsilon"] == pytest.approx(max(out["gain"], 0.0) / out["reward_before"])
+    else:
+        assert out["epsilon"] != out["epsilon"] and out["within_bound"] is False
+    assert out["training_improved"] == (out["reward_before"] > 0.0)
+    # with restore=True (the default) the weights come back exactly
+    snap = params(tr.learners["firm"])
+    br.best_response(tr, "firm", 1, ev, episodes=1, prepare=full_model)
+    assert torch.equal(params(tr.learners["firm"]), snap)
+
+
+def test_epsilon_formula_and_bounds():
+    import pandas as pd
+
+    assert br.epsilon_of(0.02, 1.0) == pytest.approx(0.02)
+    assert br.epsilon_of(-0.5, 1.0) == 0.0             # a best response that found nothing better
+    assert br.epsilon_of(0.01, 0.0) != br.epsilon_of(0.01, 0.0)    # no training gain: undefined
+    assert br.epsilon_of(0.01, -2.0) != br.epsilon_of(0.01, -2.0)  # never a tiny epsilon from |negative|
+    ok = pd.DataFrame([{"type": "consumer", "epsilon": 0.029}, {"type": "firm", "epsilon": 0.099},
+                       {"type": "government", "epsilon": 0.0099}])
+    assert br.within_bounds(ok)
+    for t, e in (("consumer", 0.031), ("firm", 0.1), ("government", 0.011), ("firm", float("nan"))):
+        bad = ok.copy()
+        bad.loc[bad["type"] == t, "epsilon"] = e
+        assert not br.within_bounds(bad), (t, e)
+    assert not br.within_bounds(ok.iloc[:0])
+
+
+def test_train_until_epsilon_stops_at_the_bounds_or_the_budget():
+    cfg = small(iterations=6)
+    tr = make_trainer(cfg, seed=0, device="cpu")
+    untrained = make_trainer(cfg, seed=0, device="cpu")
+    ev = evaluation_economy(tr, num_envs=2)
+    res = br.train_until_epsilon(tr, untrained, ev, cfg.iterations, check_every=2, br_iterations=1, first_check=4,
+                                 episodes=1, prepare=full_model)
+    its = [c["iteration"] for c in res["checks"]]
+    assert its and its[0] == 4 and all(i >= 4 for i in its)          # no check before the government learns
+    assert res["reached"] == res["checks"][-1]["all_within_bounds"]
+    assert res["iterations"] == (its[-1] if res["reached"] else cfg.iterations)
+    assert res["train_seconds"] > 0 and res["wall_seconds"] >= res["train_seconds"] + res["check_seconds"] - 1e-6
+    tr2 = make_trainer(cfg, seed=0, device="cpu")
+    res2 = br.train_until_epsilon(tr2, untrained, ev, cfg.iterations, check_every=1, br_iterations=1,
+                                  first_check=0, max_seconds=0.0, episodes=1, prepare=full_model)
+    assert res2["iterations"] == 1 and len(res2["checks"]) == 1        # the budget stops it after one round
+
+
+def test_evaluations_feed_every_step_its_own_observation():
+    """rollout_summary and mean_rewards must show the policies each step's state, not the first
+    one (a bug the draft had: evaluated agents kept acting on the t = 0 prices and wages)."""
+    from macrobook.runs.rbc import rollout_summary
+
+    tr = make_trainer(small(), seed=0, device="cpu")
+    t_idx = tr.economy.specs["government"].obs_names.index("time (/T)")
+    seen, orig = [], tr.learners["government"].act
+
+    def spy(obs, deterministic=False):
+        seen.append(round(obs[0, 0, t_idx].item(), 6))
+        return orig(obs, deterministic)
+
+    tr.learners["government"].act = spy
+    rollout_summary(tr, episodes=1, num_envs=2)
+    assert seen == pytest.approx([t / 10 for t in range(10)])
+    seen.clear()
+    br.mean_rewards(tr, evaluation_economy(tr, num_envs=2), episodes=1)
+    assert seen == pytest.approx([t / 10 for t in range(10)])
+
+
+def test_mean_rewards_same_seed_same_numbers():
+    tr = make_trainer(small(), seed=0, device="cpu")
+    ev = evaluation_economy(tr, num_envs=2)
+    full_model(tr)
+    a = br.mean_rewards(tr, ev, episodes=1, seed=3)
+    b = br.mean_rewards(tr, ev, episodes=1, seed=3)
+    c = br.mean_rewards(tr, ev, episodes=1, seed=4)
+    assert a == b and a != c
+
+
+def test_best_response_improves_untrained_consumers():
+    # Untrained consumers are far from a best response to untrained firms; a few PPO
+    # iterations of consumers alone must raise their reward (a check that can fail).
+    tr = make_trainer(RBCTrainConfig(iterations=10, num_envs=4, hidden=32, lr=3e-3), seed=1, device="cpu")
+    ev = evaluation_economy(tr, num_envs=8)
+    out = br.best_response(tr, "consumer", 6, ev, initial_rewards=None, episodes=1, prepare=full_model)
+    assert out["gain"] > 0, out
+
+
+def test_cli_train_resume_and_best_response(tmp_path, capsys):
+    from macrobook.cli import main
+
+    run_dir = tmp_path / "rbc"
+    argv = ["train", "rbc", "--epochs", "3", "--num-envs", "2", "--hidden", "16", "--save-every", "1",
+            "--output-dir", str(run_dir), "--no-progress", "--device", "cpu"]
+    assert main(argv) == 0
+    for sub in ("models/last.safetensors", "logs/train_log.csv", "plots/training_curves.png", "run.json"):
+        assert (run_dir / sub).exists(), sub
+    # resume: asking for more epochs continues from the checkpoint (the log keeps growing)
+    argv[3] = "4"
+    assert main(argv) == 0
+    import pandas as pd
+
+    log = pd.read_csv(run_dir / "logs/train_log.csv")
+    assert log["iteration"].tolist() == [0, 1, 2, 3]
+    capsys.readouterr()
+    assert main(["best-response", str(run_dir), "--iterations", "1", "--episodes", "1", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert {r["type"] for r in res["types"]} == {"consumer", "firm", "government"}
+    for r in res["types"]:
+        assert "training_gain" in r and r["training_improved"] == (r["training_gain"] > 0)
+        assert (r["epsilon"] >= 0) if r["training_gain"] > 0 else r["epsilon"] is None  # NaN is written as null
+    assert res["all_within_bounds"] in (True, False)
+    assert (run_dir / "logs/best_response.json").exists()
