@@ -40,13 +40,11 @@ class PolicySampler:
                 acts[k] = learner.act(obs[k], deterministic=True)[0]
                 continue
             d = actor.dist(obs[k])
-            parts = d.dists if hasattr(d, "dists") else [d]
-            idx = []
-            for part in parts:
-                p = part.probs
-                u = torch.rand(p.shape[:-1] + (1,), generator=self.generators[k], dtype=torch.float64).to(p.device)
-                idx.append((p.double().cumsum(-1) < u).sum(-1).clamp_max(p.shape[-1] - 1))
-            a = torch.stack(idx, -1) if hasattr(d, "dists") else idx[0]
+            multi = hasattr(d, "log_p")                 # MultiCategorical: heads padded to [..., H, K]
+            p = (d.log_p.exp() if multi else d.probs).double()
+            u = torch.rand(p.shape[:-1] + (1,), generator=self.generators[k], dtype=torch.float64).to(p.device)
+            last = d.last if multi else torch.tensor(p.shape[-1] - 1, device=p.device)
+            a = torch.minimum((p.cumsum(-1) < u).sum(-1), last)
             acts[k] = actor.to_env(a)
         return acts
 
