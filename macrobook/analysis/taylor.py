@@ -37,6 +37,7 @@ class TaylorFit:
     smoothing: float | None = None
     r2: float = float("nan")
     n: int = 0
+    not_identified: tuple = ()         # regressors with (almost) no variation: their phi is NaN
 
     def ci(self, name: str, level_z: float = Z95) -> tuple[float, float]:
         v = getattr(self, name)
@@ -44,7 +45,10 @@ class TaylorFit:
 
     @property
     def taylor_principle(self) -> str:
-        """'holds' if the whole 95% interval of phi_pi is above 1, 'fails' if below, else 'undetermined'."""
+        """'holds' if the whole 95% interval of phi_pi is above 1, 'fails' if below, 'undetermined'
+        if it straddles 1, and 'not identified' if inflation did not vary (no data can say)."""
+        if "inflation" in self.not_identified or not np.isfinite(self.phi_pi):
+            return "not identified"
         lo, hi = self.ci("phi_pi")
         if lo > 1:
             return "holds"
@@ -57,6 +61,8 @@ class TaylorFit:
         ylo, yhi = self.ci("phi_y")
         s = (f"phi_pi = {self.phi_pi:.2f} [95% CI {lo:.2f}, {hi:.2f}], phi_y = {self.phi_y:.2f} "
              f"[{ylo:.2f}, {yhi:.2f}], r* = {100 * self.r_star:.2f}%, R^2 = {self.r2:.2f}, n = {self.n}")
+        if self.not_identified:
+            s += f" (no variation in: {', '.join(self.not_identified)})"
         if self.smoothing is not None:
             s += f", smoothing rho = {self.smoothing:.2f}"
         return s + f"; Taylor principle: {self.taylor_principle}"
@@ -75,11 +81,15 @@ def _hac_cov(X: np.ndarray, resid: np.ndarray, lags: int) -> np.ndarray:
 
 
 def fit_taylor_rule(rate, inflation, output_gap, inflation_target: float = 0.02, smoothing: bool = False,
-                    lags: int | None = None) -> TaylorFit:
+                    lags: int | None = None, min_sd: float = 1e-5) -> TaylorFit:
     """Least-squares Taylor-rule fit with HAC confidence intervals.
 
     ``rate``, ``inflation`` (annual decimals) and ``output_gap`` (log deviation) are arrays
     ``[T]`` or ``[T, E]`` (economies stacked; the lag for smoothing is taken within each economy).
+    A regressor whose standard deviation is below ``min_sd`` (default 0.001 pp) carries no
+    information about its coefficient: it is dropped from the regression, its coefficient is NaN
+    and named in ``not_identified`` (a rate regressed on a constant inflation rate would otherwise
+    return an arbitrary number with a spuriously tight interval).
     """
     rate, infl, gap = (np.asarray(a, dtype=float) for a in (rate, inflation, output_gap))
     if rate.ndim == 1:
@@ -94,11 +104,19 @@ def fit_taylor_rule(rate, inflation, output_gap, inflation_target: float = 0.02,
     ok = np.isfinite(y) & np.isfinite(X).all(1)
     y, X = y[ok], X[ok]
     n = len(y)
-    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
-    resid = y - X @ beta
+    names = ["inflation", "output_gap"]
+    cols = [X.shape[1] - 2, X.shape[1] - 1]
+    flat = [nm for nm, j in zip(names, cols) if X[:, j].std() < min_sd]
+    keep = [j for j in range(X.shape[1]) if j not in [c for nm, c in zip(names, cols) if nm in flat]]
+    beta_k, *_ = np.linalg.lstsq(X[:, keep], y, rcond=None)
+    resid = y - X[:, keep] @ beta_k
     r2 = 1 - resid.var() / max(y.var(), 1e-300)
     L = lags if lags is not None else int(np.floor(4 * (min(n, T) / 100) ** (2 / 9)))
-    cov = _hac_cov(X, resid, max(L, 0))
+    cov_k = _hac_cov(X[:, keep], resid, max(L, 0))
+    beta = np.full(X.shape[1], np.nan)
+    beta[keep] = beta_k
+    cov = np.full((X.shape[1], X.shape[1]), np.nan)
+    cov[np.ix_(keep, keep)] = cov_k
     if not smoothing:
         c, phi_pi, phi_y = beta
         se = {"intercept": np.sqrt(cov[0, 0]), "phi_pi": np.sqrt(cov[1, 1]), "phi_y": np.sqrt(cov[2, 2])}
@@ -117,7 +135,7 @@ def fit_taylor_rule(rate, inflation, output_gap, inflation_target: float = 0.02,
     r_star = c + (phi_pi - 1) * inflation_target
     se["r_star"] = float(np.sqrt(se["intercept"] ** 2 + (inflation_target * se["phi_pi"]) ** 2))  # ignoring covariance
     return TaylorFit(float(phi_pi), float(phi_y), float(c), float(r_star), {k: float(v) for k, v in se.items()},
-                     None if rho is None else float(rho), float(r2), int(n))
+                     None if rho is None else float(rho), float(r2), int(n), tuple(flat))
 
 
 class TaylorRuleCentralBank(FixedPolicy):

@@ -119,9 +119,26 @@ def score(trainer: Trainer, row: dict) -> float:
     return -float(row.get("macro/cb_loss", float("inf")))
 
 
-def simulate(trainer: Trainer, steps: int, seed: int):
-    """Deterministic policies from a fresh reset; returns the wide history (one row per t, env)."""
-    hist = trainer.evaluate(steps=steps, seed=seed, deterministic=True)
+def simulate(trainer: Trainer, steps: int, seed: int, greedy: bool = False):
+    """The trained policies from a fresh reset; returns the wide history (one row per t, env).
+
+    Actions are sampled from the policies, as in training and in Chapter 4, with one seeded
+    random stream per agent type (:class:`~macrobook.analysis.transmission.PolicySampler`);
+    ``greedy=True`` takes each policy's most likely action instead.
+    """
+    from ..analysis.transmission import PolicySampler
+    from ..envs.history import History
+
+    econ = trainer.economy
+    policy = PolicySampler(trainer.learners, seed=seed, deterministic=greedy)
+    hist = History()
+    obs = econ.reset(seed=seed)
+    with torch.no_grad():
+        for t in range(steps):
+            out = econ.step(policy(obs))
+            hist.record(out.macro, t)
+            obs = out.obs
+    trainer._obs = None  # a later training epoch restarts from a fresh reset
     return hist.wide()
 
 

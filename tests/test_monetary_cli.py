@@ -15,7 +15,6 @@ def _train(tmp_path, epochs, *extra):
     return common.train_main(["monetary", "--epochs", str(epochs), "--output-dir", str(tmp_path / "run"), *TINY, *extra])
 
 
-@pytest.mark.slow
 def test_train_writes_the_seed_layout_and_resumes(tmp_path):
     assert _train(tmp_path, 2, "--save-every", "1") == 0
     run = tmp_path / "run"
@@ -44,3 +43,33 @@ def test_bad_flags_give_clear_errors(tmp_path, flag, value, msg):
                         "--output-dir", str(tmp_path / "x")], capture_output=True, text=True)
     assert r.returncode != 0
     assert msg in r.stderr
+
+
+def test_an_interrupted_run_keeps_every_finished_epoch_and_resumes(tmp_path, monkeypatch):
+    from macrobook.runs import monetary
+
+    real_build = monetary.build
+
+    def build_then_interrupt(args):
+        trainer = real_build(args)
+        real_train = trainer.train
+
+        def train(n):
+            if trainer.iteration == 1:  # Ctrl-C during the second epoch
+                raise KeyboardInterrupt
+            return real_train(n)
+
+        trainer.train = train
+        return trainer
+
+    monkeypatch.setattr(monetary, "build", build_then_interrupt)
+    with pytest.raises(SystemExit) as e:
+        _train(tmp_path, 3)  # --save-every defaults to 5: the interrupt handler must save anyway
+    assert e.value.code == 130
+    from macrobook.train import Trainer
+    assert Trainer.header(tmp_path / "run/models/last.safetensors")["metadata"]["iteration"] == 1
+    monkeypatch.setattr(monetary, "build", real_build)
+    assert _train(tmp_path, 3) == 0
+    import pandas as pd
+    log = pd.read_csv(tmp_path / "run/logs/train_log.csv")
+    assert list(log["iteration"]) == [0, 1, 2]

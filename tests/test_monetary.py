@@ -92,11 +92,17 @@ def test_central_bank_reward_is_the_seed_loss_and_nothing_else():
                       "output_gap_weight", "rate_change_weight"}
     fields = {f.name for f in dataclasses.fields(MonetaryConfig)}
     assert not any(("taylor" in f) or ("reference" in f) or ("phi" in f) for f in fields)
-    # the three terms in percentage points and nothing else: a 1 pp inflation miss, a 1% gap and
-    # a 25 bp move cost 1 + 0.5 * 1 + 0.1 * 0.0625; with all three at zero the loss is zero
-    one = torch.ones(1, dtype=torch.float64)
-    assert central_bank_loss(0.03 * one, 0.02, 0.01 * one, 0.0025 * one, 0.5, 0.1).item() == pytest.approx(1.50625)
-    assert central_bank_loss(0.02 * one, 0.02, 0 * one, 0 * one, 0.5, 0.1).item() == 0.0
+    # the three terms and their weights, in percentage points: a 1 pp inflation miss costs 1,
+    # a 1% output gap costs lambda, a 25 bp move costs mu * 0.25^2; at target, no gap, no move: 0
+    z = torch.zeros(1, dtype=torch.float64)
+    assert central_bank_loss(z + 0.02, 0.02, z, z, 0.5, 0.1).item() == 0.0
+    assert central_bank_loss(z + 0.03, 0.02, z, z, 0.5, 0.1).item() == pytest.approx(1.0)
+    assert central_bank_loss(z + 0.02, 0.02, z + 0.01, z, 0.5, 0.1).item() == pytest.approx(0.5)
+    assert central_bank_loss(z + 0.02, 0.02, z, z + 0.0025, 0.5, 0.1).item() == pytest.approx(0.1 * 0.0625)
+    # the economy's source computes the reward from this function alone: no Taylor rate, no phi
+    src = inspect.getsource(MonetaryEconomy._step)
+    assert "r_cb = -cb_loss" in src
+    assert not any(w in src.lower() for w in ("taylor", "phi_pi", "reference_rate", "rule_rate"))
 
 
 def test_central_bank_reward_does_not_depend_on_the_rate_level():
@@ -111,6 +117,19 @@ def test_central_bank_reward_does_not_depend_on_the_rate_level():
     same_inputs = (torch.isclose(ma["inflation_annual"], mb["inflation_annual"]) & torch.isclose(ma["output_gap"], mb["output_gap"]))
     assert bool(same_inputs.all())
     torch.testing.assert_close(ra.reward["central_bank"], rb.reward["central_bank"])
+
+
+def test_goods_market_uses_this_periods_prices():
+    # a firm's price decision this month is what buyers pay this month
+    a, b = _econ(E=1), _econ(E=1)
+    g = torch.Generator().manual_seed(8)
+    act = _actions(a, g)
+    act_b = {k: v.clone() for k, v in act.items()}
+    act["firm"][..., 0] = 2    # keep prices
+    act_b["firm"][..., 0] = 4  # +2%
+    ma, mb = a.step(act).macro, b.step(act_b).macro
+    assert mb["price_level"].item() == pytest.approx(1.02 * ma["price_level"].item(), rel=1e-6)
+    assert mb["price_change_share"].item() == 1.0 and ma["price_change_share"].item() == 0.0
 
 
 def test_zero_lower_bound_floors_the_policy_rate():
@@ -157,6 +176,41 @@ def test_spaces_follow_seed_002():
 def test_bad_config_raises_config_error_naming_the_field(field, value):
     with pytest.raises(ConfigError, match=field):
         MonetaryConfig(**{field: value})
+
+
+def test_crn_impulse_response_is_exactly_zero_before_the_shock_and_without_one():
+    from macrobook.analysis.transmission import crn_impulse_response
+    from macrobook.runs.monetary import MonetaryTrainConfig, make_trainer
+
+    cfg = MonetaryConfig(num_banks=2, num_households=12, num_firms=3, sim_length=40)
+    tr = make_trainer(MonetaryTrainConfig(num_envs=3, rollout_len=4), cfg, seed=0, device="cpu")
+    make = lambda: MonetaryEconomy(cfg, num_envs=3, device="cpu")  # noqa: E731
+    none, _ = crn_impulse_response(make, tr.learners, lambda e: None, steps=10, shock_at=4, seed=1)
+    assert (none.to_numpy() == 0).all()
+    irf, _ = crn_impulse_response(make, tr.learners, lambda e: e.shock("policy_rate", 0.01), steps=10, shock_at=4,
+                                  seed=1, relative=("credit",))
+    assert (irf.loc[:-1].to_numpy() == 0).all()
+    assert irf.loc[0, "policy_rate_annual"] == pytest.approx(0.01, abs=1e-6)
+
+
+def test_policy_sampler_follows_the_policy_and_shares_draws_across_runs():
+    from macrobook.analysis.taylor import TaylorRuleCentralBank
+    from macrobook.analysis.transmission import PolicySampler
+    from macrobook.runs.monetary import MonetaryTrainConfig, make_trainer
+
+    cfg = MonetaryConfig(num_banks=2, num_households=50, num_firms=3, sim_length=40)
+    tr = make_trainer(MonetaryTrainConfig(num_envs=40, rollout_len=4), cfg, seed=0, device="cpu")
+    obs = tr.economy.reset(seed=0)
+    a1 = PolicySampler(tr.learners, seed=3)(obs)
+    # swapping the central bank for a rule leaves every other type's draws unchanged
+    a2 = PolicySampler({**tr.learners, "central_bank": TaylorRuleCentralBank()}, seed=3)(obs)
+    for k in ("bank", "household", "firm"):
+        assert torch.equal(a1[k], a2[k])
+    assert not torch.equal(a1["household"], PolicySampler(tr.learners, seed=4)(obs)["household"])
+    # the sampled frequencies match the policy's probabilities (2000 household draws)
+    probs = tr.learners["household"].actor.dist(obs["household"]).log_p.exp()[..., 0, :5].mean((0, 1))
+    freq = torch.bincount(a1["household"][..., 0].reshape(-1), minlength=5).double() / a1["household"][..., 0].numel()
+    assert (freq - probs.double()).abs().max() < 0.05
 
 
 def test_bench_case_runs_both_ways():

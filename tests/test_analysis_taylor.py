@@ -131,3 +131,15 @@ def test_hp_filter_removes_a_linear_trend():
     trend, cycle = bc.hp_filter(3 + 0.5 * t)
     np.testing.assert_allclose(cycle, 0, atol=1e-8)
     assert bc.US_FACTS["output"]["sd"] > 0 and "King" in bc.US_FACTS["source"]
+
+
+def test_fit_refuses_a_verdict_when_inflation_never_moves():
+    # a learned economy can pin inflation (every firm raising prices by the same step each month):
+    # then no regression can say how the rate responds to inflation
+    i, pi, gap = _synthetic(1.5, 0.5)
+    f = fit_taylor_rule(i, np.full_like(pi, 0.268), gap)
+    assert f.not_identified == ("inflation",)
+    assert np.isnan(f.phi_pi) and f.taylor_principle == "not identified"
+    assert np.isfinite(f.phi_y) and "no variation in: inflation" in f.summary()
+    fs = fit_taylor_rule(i, np.full_like(pi, 0.268), gap, smoothing=True)
+    assert fs.taylor_principle == "not identified"
