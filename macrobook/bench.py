@@ -44,6 +44,26 @@ class BenchCase:
     sync: Callable[[], None] = lambda: None
 
 
+def policy_actors(econ, hidden: int = 64, device="cpu"):
+    """The bench's policies: one randomly initialised ``Actor`` per agent type of ``econ`` (seeded),
+    a ``batched_step()`` that acts for every agent and steps every economy at once, and CPU copies of
+    the same actors for the per-agent loop. Returns ``(batched_step, loop_actors)``."""
+    from .nets import Actor
+
+    torch.manual_seed(0)
+    actors = {k: Actor(s.obs_dim, s.action, (hidden, hidden), "relu").to(device) for k, s in econ.specs.items()}
+    state = {"obs": econ.reset(seed=0)}
+
+    def batched_step():
+        acts = {k: actors[k].act(state["obs"][k])[0] for k in actors}
+        state["obs"] = econ.step(acts).obs
+
+    loop_actors = {k: Actor(s.obs_dim, s.action, (hidden, hidden), "relu") for k, s in econ.specs.items()}
+    for k in actors:
+        loop_actors[k].load_state_dict({n: v.cpu() for n, v in actors[k].state_dict().items()})
+    return batched_step, loop_actors
+
+
 def _time(fn: Callable[[], None], sync, min_seconds: float, max_steps: int) -> tuple[int, float]:
     fn()  # warm-up
     sync()

@@ -682,22 +682,12 @@ def bench_case(num_envs: int, device: torch.device, hidden: int = 64, config: Mo
     they stay vectorised over agents, so the ratio understates what a fully per-agent
     implementation would cost.
     """
-    from ..bench import BenchCase
-    from ..nets import Actor
+    from ..bench import BenchCase, policy_actors
 
     cfg = config or MonetaryConfig(sim_length=1_000_000)
     econ = MonetaryEconomy(cfg, num_envs=num_envs, device=device)
-    torch.manual_seed(0)
-    actors = {k: Actor(s.obs_dim, s.action, (hidden, hidden), "relu").to(device) for k, s in econ.specs.items()}
-    state = {"obs": econ.reset(seed=0)}
+    batched_step, loop_actors = policy_actors(econ, hidden, device)
 
-    def batched_step():
-        acts = {k: actors[k].act(state["obs"][k])[0] for k in actors}
-        state["obs"] = econ.step(acts).obs
-
-    loop_actors = {k: Actor(s.obs_dim, s.action, (hidden, hidden), "relu") for k, s in econ.specs.items()}
-    for k in actors:
-        loop_actors[k].load_state_dict({n: v.cpu() for n, v in actors[k].state_dict().items()})
     singles = [MonetaryEconomy(cfg, num_envs=1, device="cpu") for _ in range(num_envs)]
     loop_obs = [e.reset(seed=i) for i, e in enumerate(singles)]
 

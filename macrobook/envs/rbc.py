@@ -576,23 +576,13 @@ def bench_case(num_envs: int, device: torch.device, hidden: int = 64):
     :meth:`RBCEconomy.step`. Loop: the same actors called once per agent on a ``[1, obs_dim]``
     observation, then :func:`reference_step_loop` (Python numbers), on the CPU.
     """
-    from ..bench import BenchCase
-    from ..nets import Actor
+    from ..bench import BenchCase, policy_actors
 
     econ = RBCEconomy(RBCConfig(), num_envs=num_envs, device=device)
     econ.check_actions = False
-    torch.manual_seed(0)
-    actors = {k: Actor(s.obs_dim, s.action, (hidden, hidden), "relu").to(device) for k, s in econ.specs.items()}
-    state = {"obs": econ.reset(seed=0)}
-
-    def batched_step():
-        acts = {k: actors[k].act(state["obs"][k])[0] for k in actors}
-        state["obs"] = econ.step(acts).obs
+    batched_step, loop_actors = policy_actors(econ, hidden, device)
 
     loop_econ = RBCEconomy(RBCConfig(), num_envs=num_envs, device="cpu")
-    loop_actors = {k: Actor(s.obs_dim, s.action, (hidden, hidden), "relu") for k, s in econ.specs.items()}
-    for k in actors:
-        loop_actors[k].load_state_dict({n: v.cpu() for n, v in actors[k].state_dict().items()})
     loop_state = {"s": loop_econ.initial_state()}
 
     def loop_step():
