@@ -335,3 +335,29 @@ def test_bench_six_sector_json(capsys):
         assert r["agents_per_env"] == default.num_households + default.num_firms + 4
         assert r["batched_agent_steps_per_s"] > 0 and r["loop_agent_steps_per_s"] > 0
         assert abs(r["speedup"] - r["batched_agent_steps_per_s"] / r["loop_agent_steps_per_s"]) < 1e-6 * r["speedup"]
+
+
+def test_a_firm_gains_from_a_price_rise_only_when_it_is_sold_out():
+    # the mechanism chapter 3 reports for its learned inflation: with slack demand a firm that
+    # raises its price loses customers to its rivals (CES, elasticity 4), so its reward falls; when
+    # demand exceeds what it can deliver it sells the same units dearer against a wage bill fixed
+    # before the quarter, so its reward rises
+    from macrobook.envs.six_sector import price_rise_gain
+
+    def gain(c_share, labor_demand):
+        econ = SixSectorEconomy(CFG, num_envs=8, device="cpu")
+        econ.reset(seed=3)
+        a = econ.reference_actions()
+        a["household"][..., 0] = c_share
+        a["firm"][..., 1] = labor_demand
+        d = step_draws(CFG, econ.num_envs, econ.rand, econ.randn)
+        new, _, _ = transition(econ.state, a, d, econ.shocks, CFG)
+        g = price_rise_gain(econ.state, a, d, econ.shocks, CFG)
+        assert g.shape == (8, CFG.num_firms)
+        return g, new.inventory
+
+    slack, inv_slack = gain(0.1, 1.0)
+    short, inv_short = gain(1.0, 0.3)
+    assert bool((inv_slack > 0).all()) and bool((inv_short == 0).all())
+    assert bool((slack < 0).all()), slack
+    assert bool((short > 0).all()), short

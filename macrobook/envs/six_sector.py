@@ -20,7 +20,7 @@ firm           [price_change in [-0.05, 0.05],                   operating profi
                investment_rate in [0, 0.1] of capital]           revenue
 government     [tax_rate in [0, 0.5],                            mean household utility - deficit and
                spending_share in [0, 0.4] of reference output]   debt penalties
-central_bank   [policy_rate in [0, 0.03] per quarter]            -(inflation gap^2 + w_y output gap^2)
+central_bank   [policy_rate in [0, 0.08] per quarter]            -(inflation gap^2 + w_y output gap^2)
 bank           [lending_spread in [0, 0.03] per quarter]         profit - a charge on expected loan losses
 foreign        [import_demand in [0.5, 1.5] x baseline,          0.5 log(export volume) + its trade
                fx_change in [-0.02, 0.02] (depreciation of       surplus - a volatility cost
@@ -155,7 +155,10 @@ ACTIONS: Dict[str, tuple] = {
     "household": ((0.05, 0.0), (1.0, 1.0), ("consumption_share", "labor_supply")),
     "firm": ((-0.05, 0.0, 0.0), (0.05, 2.0, 0.1), ("price_change", "labor_demand", "investment_rate")),
     "government": ((0.0, 0.0), (0.5, 0.4), ("tax_rate", "spending_share")),
-    "central_bank": ((0.0,), (0.03,), ("policy_rate",)),
+    # 0.08 a quarter: with deposits paying 0.8 x the policy rate, the top of the box gives savers a
+    # positive real return even at the fastest inflation the firms' box allows (5% a quarter), so a
+    # rule that obeys the Taylor principle is inside the box whatever the firms do
+    "central_bank": ((0.0,), (0.08,), ("policy_rate",)),
     "bank": ((0.0,), (0.03,), ("lending_spread",)),
     "foreign": ((0.5, -0.02), (1.5, 0.02), ("import_demand", "fx_change")),
 }
@@ -528,6 +531,26 @@ def transition(s: SixSectorState, act: Mapping[str, torch.Tensor], draws: Mappin
         "total_loans": tot_loans, "utility_mean": utility.mean(1),
     }
     return new, flows, rewards
+
+
+def price_rise_gain(s: SixSectorState, act: Mapping[str, torch.Tensor], draws: Mapping[str, torch.Tensor],
+                    shocks: Mapping[str, torch.Tensor], cfg: SixSectorConfig, bump: float = 0.01) -> torch.Tensor:
+    """``[E, F]``: how much firm j's reward this quarter rises, per point of price change, when
+    firm j alone raises its price by ``bump`` (a decimal) and every other action, draw and shock
+    is unchanged. A diagnostic of the firms' incentive: negative when a firm's customers can buy
+    elsewhere (CES demand, elasticity ``price_elasticity``); positive when the firm is rationing
+    its customers, because a sold-out firm sells the same units at a higher price while its wage
+    bill was fixed before the quarter. Batched: one transition of ``E x F`` economies, no loop."""
+    E, F = s.price.shape
+    rep = SixSectorState(**{f.name: getattr(s, f.name).repeat_interleave(F, dim=0) for f in dataclasses.fields(s)})
+    a2 = {k: v.repeat_interleave(F, dim=0).clone() for k, v in act.items()}
+    a2["firm"][..., 0] += bump * torch.eye(F, dtype=a2["firm"].dtype, device=a2["firm"].device).repeat(E, 1)
+    d2 = {k: v.repeat_interleave(F, dim=0) for k, v in draws.items()}
+    sh2 = {k: v.repeat_interleave(F, dim=0) for k, v in shocks.items()}
+    _, _, r0 = transition(s, act, draws, shocks, cfg)
+    _, _, r1 = transition(rep, a2, d2, sh2, cfg)
+    own = r1["firm"].reshape(E, F, F).diagonal(dim1=1, dim2=2)          # replica j, firm j
+    return (own - r0["firm"]) / (100.0 * bump)
 
 
 def money_stock(s: SixSectorState) -> torch.Tensor:
