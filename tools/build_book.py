@@ -93,6 +93,20 @@ def problems(nb_path: Path) -> list[str]:
     return found
 
 
+def _hide_injected_parameters(nb_path: Path) -> None:
+    """Papermill adds a cell with the parameters it injected (``QUICK = False``): the reader already
+    sees the chapter's own parameters cell, so the book hides the injected one (tag ``remove-cell``)."""
+    nb = json.loads(nb_path.read_text())
+    changed = False
+    for cell in nb["cells"]:
+        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+            changed = True
+    if changed:
+        nb_path.write_text(json.dumps(nb, indent=1, ensure_ascii=False))
+
+
 def stage(executed_dir: Path, stage_dir: Path, only: list[str] | None = None) -> Path:
     """Copy the book sources to ``stage_dir`` with the executed notebooks and execution off."""
     import yaml
@@ -104,6 +118,7 @@ def stage(executed_dir: Path, stage_dir: Path, only: list[str] | None = None) ->
     (stage_dir / "notebooks").mkdir()
     for nb in executed_dir.glob("*.ipynb"):
         shutil.copy2(nb, stage_dir / "notebooks" / nb.name)
+        _hide_injected_parameters(stage_dir / "notebooks" / nb.name)
     for extra in ("figures",):
         if (NOTEBOOKS / extra).exists():
             shutil.copytree(NOTEBOOKS / extra, stage_dir / "notebooks" / extra)
@@ -111,17 +126,6 @@ def stage(executed_dir: Path, stage_dir: Path, only: list[str] | None = None) ->
     cfg.setdefault("execute", {})["execute_notebooks"] = "off"
     (stage_dir / "_config.yml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    def keep(entries):  # chapter notebooks outside --only are dropped, also from a part opener's sections
-        out = []
-        for c in entries:
-            if c["file"].startswith("notebooks/") and Path(c["file"]).stem not in only:
-                continue
-            if "sections" in c:
-                c["sections"] = keep(c["sections"])
-                if not c["sections"]:
-                    del c["sections"]
-            out.append(c)
-        return out
 
     def entries(items):
         for c in items:
