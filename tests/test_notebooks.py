@@ -71,6 +71,9 @@ def test_notebook_conventions(nb):
         assert not any("injected-parameters" in c.get("metadata", {}).get("tags", []) for c in cells)
         assert all(c.get("execution_count") for c in code), "stored outputs must come from a complete run"
         assert problems(nb) == [], f"the stored outputs show errors or warnings: {problems(nb)}"
+        pm_meta = json.loads(nb.read_text()).get("metadata", {}).get("papermill", {})
+        leaked = sorted(k for k in ("input_path", "output_path", "environment_variables") if k in pm_meta)
+        assert not leaked, f"stored outputs keep papermill's {leaked} (paths of the machine that ran them)"
     text = nb.read_text()
     assert not re.search(r"sk-[A-Za-z0-9]{20,}", text), "something that looks like an API key is in the notebook"
     assert sum(1 for c in cells if c["cell_type"] == "markdown" and "".join(c["source"]).lstrip().startswith("# ")) == 1

@@ -46,6 +46,9 @@ def store_outputs(executed: Path, dest: Path, seconds: float) -> None:
     flag (papermill's injected-parameters cell dropped: the defaults are the full setting)."""
     nb = json.loads(Path(executed).read_text())
     nb["cells"] = [c for c in nb["cells"] if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    pm_meta = nb["metadata"].get("papermill", {})
+    for key in ("input_path", "output_path", "environment_variables"):   # this machine's paths stay here
+        pm_meta.pop(key, None)
     nb["metadata"].setdefault("macrobook", {})["stored_outputs"] = {
         "quick": False, "seconds": round(seconds, 1), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "note": "executed in the full setting; `make book` renders these outputs instead of re-executing"}
