@@ -70,7 +70,6 @@ def _train_bandit(seed):
     return lrn
 
 
-@pytest.mark.slow
 def test_ddpg_learns_closed_form_optimum_and_is_seeded():
     lrn = _train_bandit(0)
     o = torch.linspace(-0.9, 0.9, 19).reshape(-1, 1, 1)

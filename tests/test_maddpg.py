@@ -108,7 +108,6 @@ def test_target_networks_trail_the_online_networks():
     assert moved and differs
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("centralized", [True, False])
 def test_learns_the_coordination_equilibrium(centralized):
     env = FollowTheLeader(64)
