@@ -125,15 +125,26 @@ def main(argv=None) -> int:
                     help="parallel economies (default 1 16 256; rbc: 1 16 64 256 1024)")
     ap.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
     ap.add_argument("--min-seconds", type=float, default=0.5, help="time each measurement at least this long")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="torch intra-op threads (default: torch's own choice, one per core)")
     ap.add_argument("--train-envs", type=int, default=32, help="rbc: economies for the training measurements")
     ap.add_argument("--epsilon-budget-s", type=float, default=1200.0,
                     help="rbc: train until every type's epsilon is under the paper's bounds, at most this long (0 skips)")
-    ap.add_argument("--epsilon-iterations", type=int, default=300, help="rbc: length of that run (sets the curricula)")
+    ap.add_argument("--epsilon-iterations", type=int, default=600, help="rbc: length of that run (sets the curricula)")
+    ap.add_argument("--epsilon-envs", type=int, default=16, help="rbc: economies per iteration in that run")
+    ap.add_argument("--epsilon-br-iterations", type=int, default=40, help="rbc: best-response iterations per check")
     args = ap.parse_args(argv)
     if args.num_envs is not None and any(e < 1 for e in args.num_envs):
         ap.error("--num-envs values must be >= 1")
-    if args.train_envs < 1 or args.epsilon_iterations < 1 or args.epsilon_budget_s < 0:
-        ap.error("--train-envs and --epsilon-iterations must be >= 1 and --epsilon-budget-s >= 0")
+    for name in ("train_envs", "epsilon_iterations", "epsilon_envs", "epsilon_br_iterations"):
+        if getattr(args, name) < 1:
+            ap.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    if args.epsilon_budget_s < 0:
+        ap.error(f"--epsilon-budget-s must be >= 0, got {args.epsilon_budget_s}")
+    if args.threads is not None:
+        if args.threads < 1:
+            ap.error(f"--threads must be >= 1, got {args.threads}")
+        torch.set_num_threads(args.threads)
     names = sorted(BENCHES) if args.economy == "all" else [args.economy]
 
     def sizes(name):

@@ -50,40 +50,123 @@ def mlp(in_dim: int, out_dim: int, hidden: Sequence[int] = (64, 64), activation:
 class MultiCategorical:
     """Independent categoricals over the last dimension of a MultiDiscrete action.
 
-    All heads are held in one padded tensor ``[..., H, K]`` (padding at -inf), so sampling,
-    log-probabilities and entropies are a few tensor operations whatever the number of heads
-    (Chapter 6's consumers have 12). Sampling is by the inverse CDF: one uniform per head,
-    compared with the cumulative probabilities (``torch.multinomial`` per head was most of
-    the cost of an RBC step).
+    Built from per-head logits (a list of ``[..., n_i]`` tensors) or, by
+    :class:`MultiCategoricalHead`, from one ``[R, B]`` tensor laid out *level-major*.
+    Consecutive heads of the same size form a group held as ``[n, m, B]`` (levels x heads x
+    batch; Chapter 6's consumers: ten goods of 11 levels, then hours (5) and employer (10),
+    three groups). Every reduction over a head's levels is then an elementwise operation
+    between ``[m, B]`` slices instead of a reduction over a short last dimension, which is slow
+    on a CPU: sampling, log-probabilities and entropies cost a few passes over the logits
+    whatever the number of heads. Sampling is by the inverse CDF: one uniform per head (drawn
+    as ``[..., H]``), scaled by the head's total of ``exp(logit - max)`` and compared with the
+    cumulative sums. (``torch.multinomial`` per head, and later heads padded to one width,
+    were most of the cost of an RBC step.) ``log_p``, all heads padded to ``[..., H, K]`` at
+    -inf beyond a head's size, is built only when asked for. A flat ``[R, B]`` tensor is taken
+    over: sampling without gradients shifts it in place (no probability changes).
     """
 
-    def __init__(self, logits: list[torch.Tensor]):
-        self.nvec = [int(l.shape[-1]) for l in logits]
-        K = max(self.nvec)
-        padded = torch.stack([nn.functional.pad(l, (0, K - n), value=float("-inf")) for l, n in zip(logits, self.nvec)],
-                             dim=-2)
-        z = padded - padded.amax(-1, keepdim=True)   # log-softmax by hand: torch's is slow on a short last dim
-        self.log_p = z - z.exp().sum(-1, keepdim=True).log()                # [..., H, K]
-        ar = torch.arange(K, device=padded.device)
-        self.valid = ar < torch.tensor(self.nvec, device=padded.device).unsqueeze(-1)   # [H, K]
-        self.last = torch.tensor([n - 1 for n in self.nvec], device=padded.device)
+    def __init__(self, logits, nvec: Sequence[int] | None = None, batch_shape: Sequence[int] | None = None):
+        if isinstance(logits, (list, tuple)):
+            nvec = [int(l.shape[-1]) for l in logits]
+            batch_shape = tuple(torch.broadcast_shapes(*[l.shape[:-1] for l in logits]))
+            groups = _head_groups(nvec)
+            B = math.prod(batch_shape)
+            self.L = [torch.stack([logits[i].expand(*batch_shape, n).reshape(B, n) for i in range(h, h + m)], -1)
+                      .permute(1, 2, 0).contiguous() for h, _, m, n in groups]         # [n, m, B]
+        else:
+            groups = _head_groups(nvec)
+            B = math.prod(batch_shape)
+            self.L = [logits[o:o + m * n].view(n, m, B) for _, o, m, n in groups]
+        self.nvec, self.groups = [int(n) for n in nvec], groups
+        self.batch_shape, self.B = tuple(batch_shape), B
+        self._z = self._s = None
+        self.last = torch.tensor([n - 1 for n in self.nvec], device=self.L[0].device)
+
+    def _zs(self):
+        """Per group: ``z = logits - max`` over levels and the head totals ``s = sum_k exp(z_k)``."""
+        if self._z is None:
+            self._z = [L - L.amax(0, keepdim=True) for L in self.L]
+        if self._s is None:
+            self._s = [z.exp().sum(0) for z in self._z]
+        return self._z, self._s
+
+    def _normalised(self):
+        """``z``, ``e = exp(z)`` and ``s`` per group (the entropy needs all three)."""
+        z, s = self._zs()
+        return z, [zg.exp() for zg in z], s
+
+    def _out(self, parts) -> torch.Tensor:
+        """``[m, B]`` per group -> ``[*batch, H]``."""
+        return torch.cat(parts, 0).T.reshape(*self.batch_shape, len(self.nvec))
 
     def sample(self) -> torch.Tensor:
         with torch.no_grad():
-            cdf = self.log_p.exp().cumsum(-1)
-            u = torch.rand(cdf.shape[:-1] + (1,), device=cdf.device, dtype=cdf.dtype)
-            return torch.minimum((cdf < u).sum(-1), self.last)
+            u = torch.rand(*self.batch_shape, len(self.nvec), device=self.L[0].device, dtype=self.L[0].dtype)
+            u = u.reshape(self.B, -1).T.contiguous()                                 # [H, B]
+            # z and the totals are reused by log_prob only when no gradient is wanted (acting); then
+            # the logits are shifted in place (a shift changes no probability) to spare memory traffic
+            keep = not self.L[0].requires_grad
+            if self._z is not None:
+                zs = self._z
+            elif keep:
+                zs = self._z = [L.sub_(L.amax(0, keepdim=True)) for L in self.L]
+            else:
+                zs = [L.detach() - L.detach().amax(0, keepdim=True) for L in self.L]
+            out, totals = [], []
+            for (h, _, m, n), z in zip(self.groups, zs):
+                cdf = z.exp()
+                for k in range(1, n):
+                    cdf[k].add_(cdf[k - 1])
+                totals.append(cdf[-1].clone())
+                a = cdf.lt_(u[h:h + m] * totals[-1]).sum(0)                      # levels below the draw
+                out.append(a.clamp_(max=n - 1))
+            if keep and self._s is None:
+                self._s = totals
+            return self._out(out).long()
 
     def log_prob(self, a: torch.Tensor) -> torch.Tensor:
-        return self.log_p.gather(-1, a.long().unsqueeze(-1)).squeeze(-1).sum(-1)
+        z, s = self._zs()
+        aT = a.reshape(self.B, -1).T.long()
+        total = 0
+        for (h, _, m, n), zg, sg in zip(self.groups, z, s):
+            total = total + (zg.gather(0, aT[h:h + m].unsqueeze(0)).squeeze(0) - sg.log()).sum(0)
+        return total.reshape(self.batch_shape)
 
     def entropy(self) -> torch.Tensor:
-        lp = self.log_p.masked_fill(~self.valid, 0.0)
-        return -(lp.exp() * lp).masked_fill(~self.valid, 0.0).sum((-2, -1))
+        # per head: H = log s - sum_k e_k z_k / s, with e = exp(z) and s = sum_k e_k
+        z, e, s = self._normalised()
+        total = 0
+        for zg, eg, sg in zip(z, e, s):
+            total = total + (sg.log() - (eg * zg).sum(0) / sg).sum(0)
+        return total.reshape(self.batch_shape)
 
     @property
     def mode(self) -> torch.Tensor:
-        return self.log_p.argmax(-1)
+        return self._out([L.argmax(0) for L in self.L])
+
+    @property
+    def log_p(self) -> torch.Tensor:
+        """Log-probabilities of every head padded to ``[..., H, K]`` (-inf beyond a head's size)."""
+        z, s = self._zs()
+        K = max(self.nvec)
+        parts = [nn.functional.pad((zg - sg.log()).permute(2, 1, 0),
+                                   (0, K - zg.shape[0]), value=float("-inf")) for zg, sg in zip(z, s)]
+        return torch.cat(parts, 1).reshape(*self.batch_shape, len(self.nvec), K)
+
+
+def _head_groups(nvec: Sequence[int]) -> list[tuple[int, int, int, int]]:
+    """Runs of consecutive heads of equal size: ``(first head, offset into the logits, heads, size)``."""
+    groups: list[list[int]] = []
+    h = off = 0
+    for n in nvec:
+        n = int(n)
+        if groups and groups[-1][3] == n:
+            groups[-1][2] += 1
+        else:
+            groups.append([h, off, 1, n])
+        h += 1
+        off += n
+    return [tuple(g) for g in groups]
 
 
 class CategoricalHead(nn.Module):
@@ -98,15 +181,27 @@ class CategoricalHead(nn.Module):
 
 
 class MultiCategoricalHead(nn.Module):
+    """One linear layer for all heads. Its rows are head-major (head 0's levels, then head 1's, ...);
+    ``forward`` reorders them level-major within each group of equal-sized heads and computes the
+    logits as ``[R, B]``, the layout :class:`MultiCategorical` works in."""
+
     def __init__(self, in_dim: int, nvec: Sequence[int]):
         super().__init__()
         self.nvec = list(nvec)
         self.linear = nn.Linear(in_dim, sum(self.nvec))
         nn.init.orthogonal_(self.linear.weight, 0.01)
         nn.init.zeros_(self.linear.bias)
+        starts = [0]
+        for n in self.nvec:
+            starts.append(starts[-1] + n)
+        perm = [starts[h + j] + k for h, _, m, n in _head_groups(self.nvec) for k in range(n) for j in range(m)]
+        self.register_buffer("perm", torch.tensor(perm), persistent=False)
 
     def forward(self, h):
-        return MultiCategorical(list(torch.split(self.linear(h), self.nvec, dim=-1)))
+        batch = h.shape[:-1]
+        h2 = h.reshape(-1, h.shape[-1])
+        logits = torch.addmm(self.linear.bias[self.perm].unsqueeze(1), self.linear.weight[self.perm], h2.T)
+        return MultiCategorical(logits, self.nvec, batch)
 
 
 class GaussianHead(nn.Module):

@@ -26,7 +26,7 @@ def test_best_response_trains_one_type_and_restores_everything():
     it, n_rec = tr.iteration, len(tr.records)
     ev = evaluation_economy(tr, num_envs=2)
     out = br.best_response(tr, "firm", 2, ev, initial_rewards={"firm": 0.0}, episodes=1, prepare=full_model,
-                           restore=False)
+                           restore=False, baseline="profile")
     changed = {k: not torch.equal(params(l), before[k]) for k, l in tr.learners.items()}
     assert changed == {"consumer": False, "firm": True, "government": False}, changed  # others frozen
     assert tr.iteration == it and len(tr.records) == n_rec
@@ -42,6 +42,34 @@ def test_best_response_trains_one_type_and_restores_everything():
     snap = params(tr.learners["firm"])
     br.best_response(tr, "firm", 1, ev, episodes=1, prepare=full_model)
     assert torch.equal(params(tr.learners["firm"]), snap)
+
+
+def test_own_baseline_is_this_type_untrained_among_the_learned_others():
+    """The default training gain: the type's reward at the learned profile minus its reward when it
+    alone plays its untrained policy (others learned). Checked against mean_rewards on that profile."""
+    cfg = small(iterations=4)
+    tr = make_trainer(cfg, seed=0, device="cpu")
+    tr.train(3)
+    untrained = make_trainer(cfg, seed=0, device="cpu")
+    ev = evaluation_economy(tr, num_envs=2)
+    full_model(tr)
+    full_model(untrained)
+    initial = br.mean_rewards(untrained, ev, episodes=1)
+    out = br.best_response(tr, "consumer", 1, ev, initial_rewards=initial, episodes=1, prepare=full_model,
+                           untrained=untrained)
+    mixed = {**tr.learners, "consumer": untrained.learners["consumer"]}
+    own = br.mean_rewards(mixed, ev, episodes=1)["consumer"]
+    assert out["baseline"] == "own" and out["reward_own_untrained"] == pytest.approx(own)
+    assert out["training_gain"] == pytest.approx(out["reward_before"] - own) == pytest.approx(out["training_gain_own"])
+    assert out["training_gain_profile"] == pytest.approx(out["reward_before"] - initial["consumer"])
+    assert own != pytest.approx(initial["consumer"])             # the two baselines differ
+    prof = br.best_response(tr, "consumer", 1, ev, initial_rewards=initial, episodes=1, prepare=full_model,
+                            untrained=untrained, baseline="profile")
+    assert prof["training_gain"] == pytest.approx(prof["training_gain_profile"])
+    with pytest.raises(ValueError, match="baseline"):
+        br.best_response(tr, "consumer", 1, ev, baseline="mine")
+    table = br.epsilon_table(tr, untrained, ev, 1, episodes=1, prepare=full_model)
+    assert {"training_gain_own", "training_gain_profile", "epsilon"} <= set(table.columns)
 
 
 def test_epsilon_formula_and_bounds():
@@ -138,6 +166,8 @@ def test_cli_train_resume_and_best_response(tmp_path, capsys):
     capsys.readouterr()
     assert main(["best-response", str(run_dir), "--iterations", "1", "--episodes", "1", "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
+    assert res["baseline"] == "own" and res["ent_coef"] == 0.0
+    assert all("training_gain_own" in r and "training_gain_profile" in r for r in res["types"])
     assert {r["type"] for r in res["types"]} == {"consumer", "firm", "government"}
     for r in res["types"]:
         assert "training_gain" in r and r["training_improved"] == (r["training_gain"] > 0)

@@ -275,3 +275,39 @@ def test_multicategorical_matches_independent_categoricals():
     assert torch.allclose(torch.bincount(s[:, 0], minlength=3) / 1e5, p, atol=0.01)
     assert abs(s[:, 1].float().mean().item() - 0.5) < 0.01
     assert MultiCategorical([torch.tensor([[0.0, 5.0]]), torch.tensor([[3.0, 0.0, 1.0]])]).mode.tolist() == [[1, 0]]
+
+
+def test_multicategorical_head_level_major_layout_matches_its_head_major_weights():
+    """The head computes logits level-major in groups of equal-sized heads (the fast layout) from a
+    linear layer whose rows stay head-major (so checkpoints keep their meaning): every head's
+    probabilities must be the softmax of its own slice of ``linear(h)``; sampling while acting
+    (no gradient, logits shifted in place) must give the log-probabilities the update recomputes."""
+    from macrobook.nets import MultiCategoricalHead
+
+    torch.manual_seed(1)
+    nvec = [3, 3, 2, 4, 4, 4]
+    head = MultiCategoricalHead(8, nvec)
+    torch.nn.init.normal_(head.linear.weight, std=1.0)       # far from uniform
+    h = torch.randn(5, 7, 8)
+    ref = [torch.log_softmax(x, -1) for x in torch.split(head.linear(h), nvec, dim=-1)]
+    lp = head(h).log_p
+    for i, r in enumerate(ref):
+        assert torch.allclose(lp[..., i, :nvec[i]], r, atol=1e-5)
+        assert bool(torch.isinf(lp[..., i, nvec[i]:]).all())
+    with torch.no_grad():
+        d = head(h)
+        a = d.sample()
+        lp_act = d.log_prob(a)
+    assert a.shape == (5, 7, 6) and all(int(a[..., i].max()) < n and int(a[..., i].min()) >= 0 for i, n in enumerate(nvec))
+    lp_upd = head(h).log_prob(a)                             # the PPO update's path, with gradients
+    assert lp_upd.requires_grad and torch.allclose(lp_act, lp_upd, atol=1e-5)
+    assert torch.allclose(lp_upd, sum(r.gather(-1, a[..., i:i + 1]).squeeze(-1) for i, r in enumerate(ref)), atol=1e-5)
+    assert torch.equal(head(h).mode, torch.stack([r.argmax(-1) for r in ref], -1))
+    # frequencies of a grouped head follow its probabilities
+    many = h[:1, :1].expand(40_000, 1, 8)
+    with torch.no_grad():
+        s = head(many).sample()
+    for i in (1, 4):
+        freq = torch.bincount(s[:, 0, i], minlength=nvec[i]).double() / s.shape[0]
+        assert (freq - ref[i][0, 0].exp().double()).abs().max() < 0.012, (i, freq)
+    assert "perm" not in head.state_dict()                   # the checkpoint format is unchanged

@@ -7,12 +7,23 @@ The gain is a lower bound on that type's epsilon; the paper reports it as a frac
 reward the type gained during training (Table 3: consumers < 3%, firms < 10%,
 government < 1%)::
 
-    eps = max(gain_from_retraining, 0) / (reward_at_equilibrium - reward_at_start_of_training)
+    eps = max(gain_from_retraining, 0) / training_gain
 
 (undefined, reported as NaN and "not within the bound", when the type gained nothing in training).
 
-The ratio reads as the paper's only when training raised the type's reward
-(``training_improved`` in the result); a short run can end below where it started.
+What "the reward it gained in training" is needs a baseline, and the paper does not spell it
+out. Two are offered (``baseline=``):
+
+* ``"own"`` (the default): the type's reward at the learned profile minus its reward when *it
+  alone* plays its untrained policy against the others' learned ones. This is what the type's
+  own learning earned it, holding the rest of the economy fixed, the same comparison the
+  best response makes. It stays defined when the other types' learning lowers this type's
+  reward (firms raising prices lower consumers' utility: the paper's Fig. 3).
+* ``"profile"``: its reward at the learned profile minus its reward when *every* type plays
+  its untrained policy, the reward curve's rise from the start of training. For consumers it
+  is usually negative, so their epsilon is undefined.
+
+Both are reported (``training_gain_own``, ``training_gain_profile``); ``epsilon`` uses the chosen one.
 
 Rewards are evaluated on a separate set of economies with common random numbers (the same
 seeds before and after retraining), so the comparison is not drowned by sampling noise.
@@ -56,13 +67,15 @@ def within_bounds(table) -> bool:
 @torch.no_grad()
 def mean_rewards(trainer, economy, episodes: int = 2, seed: int = 777, deterministic: bool = False) -> Dict[str, float]:
     """Mean reward per agent per step of every type, over ``episodes`` episodes of every economy
-    of ``economy`` (a separate evaluation copy), with the policies' own sampling seeded by ``seed``."""
+    of ``economy`` (a separate evaluation copy), with the policies' own sampling seeded by ``seed``.
+    ``trainer`` may also be a plain ``{type: learner}`` mapping (a mixed profile)."""
+    learners = trainer if isinstance(trainer, dict) else trainer.learners
     T = getattr(economy.config, "episode_length", 10) * episodes
     torch.manual_seed(seed)
     obs = economy.reset(seed=seed)
-    sums = {k: 0.0 for k in trainer.learners}
+    sums = {k: 0.0 for k in learners}
     for _ in range(T):
-        acts = {k: l.act(obs[k], deterministic=deterministic)[0] for k, l in trainer.learners.items()}
+        acts = {k: l.act(obs[k], deterministic=deterministic)[0] for k, l in learners.items()}
         out = economy.step(acts)
         for k in sums:
             sums[k] += out.reward[k].float().mean().item()
@@ -81,20 +94,30 @@ def _restore(learner, snap):
 
 def best_response(trainer, agent_type: str, iterations: int, eval_economy, initial_rewards: Optional[Dict[str, float]] = None,
                   episodes: int = 2, seed: int = 777, prepare: Optional[Callable] = None,
-                  ent_coef: Optional[float] = None, restore: bool = True) -> dict:
+                  ent_coef: Optional[float] = None, restore: bool = True, untrained=None,
+                  baseline: str = "own") -> dict:
     """Retrain ``agent_type`` alone for ``iterations`` iterations from its current policy.
 
     ``prepare(trainer)`` puts the economy in the full model (no curriculum masks);
-    ``initial_rewards`` are the types' rewards under the untrained policies (for the
-    training gain). Returns reward before/after, the gain, the training gain and epsilon.
+    ``initial_rewards`` are the types' rewards when every type plays its untrained policy
+    (the ``"profile"`` baseline); ``untrained`` (a Trainer built the same way, not trained)
+    gives the ``"own"`` baseline: this type untrained against the others' learned policies.
+    ``ent_coef`` is the entropy bonus during the retraining (None keeps the learner's).
+    Returns reward before/after, the gain, both training gains and epsilon under ``baseline``.
     The learners' weights are restored afterwards unless ``restore`` is False.
     """
+    if baseline not in ("own", "profile"):
+        raise ValueError(f"baseline must be 'own' or 'profile', got {baseline!r}")
     if agent_type not in trainer.learners:
         raise ValueError(f"unknown agent type {agent_type!r}; known: {sorted(trainer.learners)}")
     learner = trainer.learners[agent_type]
     if prepare is not None:
         prepare(trainer)
     before = mean_rewards(trainer, eval_economy, episodes, seed)[agent_type]
+    own_untrained = None
+    if untrained is not None:
+        mixed = {**trainer.learners, agent_type: untrained.learners[agent_type]}
+        own_untrained = mean_rewards(mixed, eval_economy, episodes, seed)[agent_type]
     snap = _snapshot(learner)
     opt_snap = {k: copy.deepcopy(o.state_dict()) for k, o in learner.optimizers().items()}
     old_curriculum, old_progress = trainer.curriculum, trainer.progress
@@ -118,10 +141,16 @@ def best_response(trainer, agent_type: str, iterations: int, eval_economy, initi
             for k, o in learner.optimizers().items():
                 o.load_state_dict(opt_snap[k])
     out = {"type": agent_type, "iterations": iterations, "reward_before": before, "reward_after": after,
-           "gain": after - before}
+           "gain": after - before, "baseline": baseline}
+    if own_untrained is not None:
+        out["reward_own_untrained"] = own_untrained
+        out["training_gain_own"] = before - own_untrained
     if initial_rewards is not None and agent_type in initial_rewards:
-        train_gain = before - initial_rewards[agent_type]
         out["reward_untrained"] = initial_rewards[agent_type]
+        out["training_gain_profile"] = before - initial_rewards[agent_type]
+    key = f"training_gain_{baseline}"
+    if key in out:
+        train_gain = out[key]
         out["training_gain"] = train_gain
         out["epsilon"] = epsilon_of(after - before, train_gain)
         # epsilon is "a fraction of what training gained": it reads as the paper's only when
@@ -134,9 +163,10 @@ def best_response(trainer, agent_type: str, iterations: int, eval_economy, initi
 
 def epsilon_table(trainer, untrained, eval_economy, iterations: int, types: Optional[Iterable[str]] = None,
                   episodes: int = 2, seed: int = 777, prepare: Optional[Callable] = None,
-                  ent_coef: Optional[float] = None):
+                  ent_coef: Optional[float] = None, baseline: str = "own"):
     """Best response of every (learned) type; ``untrained`` is a Trainer with the initial policies
-    (built the same way, not trained). Returns a pandas DataFrame, one row per type."""
+    (built the same way, not trained). Returns a pandas DataFrame, one row per type, with both
+    training gains; ``epsilon`` uses ``baseline`` ("own" or "profile", see the module's docstring)."""
     import pandas as pd
 
     if prepare is not None:
@@ -147,13 +177,15 @@ def epsilon_table(trainer, untrained, eval_economy, iterations: int, types: Opti
     for k in (types or trainer.learners):
         if not trainer.learners[k].modules():  # a fixed (not learned) policy has no best response to train
             continue
-        rows.append(best_response(trainer, k, iterations, eval_economy, initial, episodes, seed, prepare, ent_coef))
+        rows.append(best_response(trainer, k, iterations, eval_economy, initial, episodes, seed, prepare, ent_coef,
+                                  untrained=untrained, baseline=baseline))
     return pd.DataFrame(rows)
 
 
 def train_until_epsilon(trainer, untrained, eval_economy, iterations: int, check_every: int, br_iterations: int,
                         first_check: int = 0, max_seconds: Optional[float] = None, episodes: int = 2,
-                        seed: int = 777, prepare: Optional[Callable] = None, ent_coef: Optional[float] = None) -> dict:
+                        seed: int = 777, prepare: Optional[Callable] = None, ent_coef: Optional[float] = None,
+                        baseline: str = "own") -> dict:
     """Train, and every ``check_every`` iterations from ``first_check`` on compute the epsilon
     table; stop as soon as every type is within the paper's bounds, after ``iterations``, or
     once ``max_seconds`` of wall time are spent. Training time is what the paper's "time to
@@ -177,7 +209,7 @@ def train_until_epsilon(trainer, untrained, eval_economy, iterations: int, check
         if trainer.iteration >= first_check:
             t0 = time.perf_counter()
             table = epsilon_table(trainer, untrained, eval_economy, br_iterations, episodes=episodes, seed=seed,
-                                  prepare=prepare, ent_coef=ent_coef)
+                                  prepare=prepare, ent_coef=ent_coef, baseline=baseline)
             check_s += time.perf_counter() - t0
             reached = within_bounds(table)
             checks.append({"iteration": trainer.iteration, "train_seconds": train_s, "all_within_bounds": reached,
@@ -204,6 +236,11 @@ def main(argv=None) -> int:
     ap.add_argument("--types", nargs="+", default=None, help="agent types to check (default: all learned)")
     ap.add_argument("--model", choices=["last", "best"], default="last")
     ap.add_argument("--device", default=None)
+    ap.add_argument("--baseline", choices=["own", "profile"], default="own",
+                    help="what the training gain is measured against: this type untrained among the learned others "
+                         "(own, default) or every type untrained (profile)")
+    ap.add_argument("--ent-coef", type=float, default=0.0,
+                    help="entropy bonus while retraining (default 0: the reward itself, as the paper's vanilla PG)")
     ap.add_argument("--json", action="store_true", help="print JSON only")
     args = ap.parse_args(argv)
     run = RunDir(args.run_dir)
@@ -229,10 +266,14 @@ def main(argv=None) -> int:
     prepare = getattr(mod, "full_model", None)
     make_eval = getattr(mod, "evaluation_economy", None)
     eval_econ = make_eval(trainer) if make_eval else copy.deepcopy(trainer.economy)
-    table = epsilon_table(trainer, untrained, eval_econ, iterations, args.types, args.episodes, args.seed, prepare)
+    if args.ent_coef < 0:
+        raise SystemExit(f"--ent-coef must be >= 0, got {args.ent_coef}")
+    table = epsilon_table(trainer, untrained, eval_econ, iterations, args.types, args.episodes, args.seed, prepare,
+                          ent_coef=args.ent_coef, baseline=args.baseline)
     records = [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}  # NaN -> null
                for r in table.to_dict("records")]
     result = {"run_dir": str(Path(args.run_dir)), "model": args.model, "iterations": iterations,
+              "baseline": args.baseline, "ent_coef": args.ent_coef,
               "paper_bounds": PAPER_BOUNDS, "all_within_bounds": within_bounds(table), "types": records}
     from ..io import atomic_write_json
 
