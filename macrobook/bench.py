@@ -130,7 +130,7 @@ def main(argv=None) -> int:
     ap.add_argument("--train-envs", type=int, default=32, help="rbc: economies for the training measurements")
     ap.add_argument("--epsilon-budget-s", type=float, default=1200.0,
                     help="rbc: train until every type's epsilon is under the paper's bounds, at most this long (0 skips)")
-    ap.add_argument("--epsilon-iterations", type=int, default=600, help="rbc: length of that run (sets the curricula)")
+    ap.add_argument("--epsilon-iterations", type=int, default=900, help="rbc: length of that run (sets the curricula)")
     ap.add_argument("--epsilon-envs", type=int, default=16, help="rbc: economies per iteration in that run")
     ap.add_argument("--epsilon-br-iterations", type=int, default=40, help="rbc: best-response iterations per check")
     args = ap.parse_args(argv)

@@ -174,3 +174,55 @@ def test_cli_train_resume_and_best_response(tmp_path, capsys):
         assert (r["epsilon"] >= 0) if r["training_gain"] > 0 else r["epsilon"] is None  # NaN is written as null
     assert res["all_within_bounds"] in (True, False)
     assert (run_dir / "logs/best_response.json").exists()
+
+
+def test_greedy_deviation_plays_the_mode_and_its_gain_is_measured_against_the_learned_policy():
+    tr = make_trainer(small(), seed=0, device="cpu")
+    ev = evaluation_economy(tr, num_envs=2)
+    full_model(tr)
+    obs = ev.reset(seed=0)
+    g = br.Greedy(tr.learners["firm"])
+    a1, _ = g.act(obs["firm"])
+    a2, _ = tr.learners["firm"].act(obs["firm"], deterministic=True)
+    assert torch.equal(a1, a2)
+    gain, se = br.deviation_gain(tr, "firm", g, ev, episodes=1)
+    base = br.rewards_by_economy(tr, ev, episodes=1)["firm"]
+    dev = br.rewards_by_economy({**tr.learners, "firm": g}, ev, episodes=1)["firm"]
+    assert base.shape == (2,) and gain == pytest.approx(float((dev - base).mean())) and gain != 0.0
+    assert se == pytest.approx(float((dev - base).std()) / 2 ** 0.5)    # paired, over the 2 economies
+    assert br.deviation_gain(tr, "firm", tr.learners["firm"], ev, episodes=1)[0] == 0.0   # no deviation, no gain
+    # the table takes the larger of the two lower bounds
+    untrained = make_trainer(small(), seed=0, device="cpu")
+    out = br.best_response(tr, "firm", 1, ev, episodes=1, prepare=full_model, untrained=untrained)
+    assert out["greedy_gain"] == pytest.approx(gain)
+    assert out["epsilon"] == pytest.approx(br.epsilon_of(max(out["gain"], out["greedy_gain"]), out["training_gain"]),
+                                           nan_ok=True)
+    no_greedy = br.best_response(tr, "firm", 1, ev, episodes=1, prepare=full_model, untrained=untrained, greedy=False)
+    assert "greedy_gain" not in no_greedy
+    with pytest.raises(ValueError, match="unknown agent type"):
+        br.deviation_gain(tr, "bank", g, ev)
+
+
+def test_entropy_schedule_restarts_per_type_and_ends_at_zero():
+    """The authors' schedule (0.5 * max(exp(-k / tau), floor), restarted when a type begins to learn)
+    and ours on top: over the last ent_final of the run every bonus falls linearly to zero."""
+    import math
+
+    cfg = RBCTrainConfig(iterations=100, num_envs=2, hidden=8)
+    tr = make_trainer(cfg, seed=0, device="cpu")
+    cur = tr.curriculum
+    coef = {}
+    for it in (0, 10, 14, 15, 40, 79, 80, 90, 99):
+        active = cur(it, tr)
+        coef[it] = {k: tr.learners[k].config.ent_coef for k in active}
+    assert set(coef[14]) == {"consumer"} and set(coef[15]) == {"consumer", "firm"}
+    assert coef[15]["firm"] == pytest.approx(0.5)                              # restarted for firms
+    assert coef[10]["consumer"] == pytest.approx(0.5 * math.exp(-10 / 10))
+    assert coef[40]["consumer"] == pytest.approx(0.05) and coef[79]["consumer"] == pytest.approx(0.05)  # the floor
+    assert coef[90]["government"] == pytest.approx(0.05 * 0.5)                # halfway down the final fifth
+    assert all(v == pytest.approx(0.05 * 0.05) for v in coef[99].values())
+    keep = make_trainer(RBCTrainConfig(iterations=100, num_envs=2, hidden=8, ent_final=0.0), seed=0, device="cpu")
+    keep.curriculum(99, keep)
+    assert keep.learners["consumer"].config.ent_coef == pytest.approx(0.05)
+    with pytest.raises(Exception, match="ent_final"):
+        RBCTrainConfig(ent_final=1.5)

@@ -7,9 +7,14 @@ The gain is a lower bound on that type's epsilon; the paper reports it as a frac
 reward the type gained during training (Table 3: consumers < 3%, firms < 10%,
 government < 1%)::
 
-    eps = max(gain_from_retraining, 0) / training_gain
+    eps = max(gain_from_retraining, gain_from_playing_the_mode, 0) / training_gain
 
 (undefined, reported as NaN and "not within the bound", when the type gained nothing in training).
+Two deviations are tried, and each gain is a lower bound on the true epsilon, so the larger one
+counts: retraining (the paper's best response; here PPO, by default without an entropy bonus in
+the CLI and Chapter 6) and, with no search at all, every agent of the type playing its policy's
+most likely action (:class:`Greedy`). Both are reported with standard errors from the paired
+per-economy differences (``gain_se``, ``greedy_gain_se``, ``epsilon_se``).
 
 What "the reward it gained in training" is needs a baseline, and the paper does not spell it
 out. Two are offered (``baseline=``):
@@ -26,7 +31,8 @@ out. Two are offered (``baseline=``):
 Both are reported (``training_gain_own``, ``training_gain_profile``); ``epsilon`` uses the chosen one.
 
 Rewards are evaluated on a separate set of economies with common random numbers (the same
-seeds before and after retraining), so the comparison is not drowned by sampling noise.
+seeds before and after retraining), so the comparison is not drowned by sampling noise; the
+economies are independent, so the spread of the per-economy differences gives the error.
 
 CLI: ``python -m macrobook best-response RUN_DIR [--iterations N] [--json]``.
 """
@@ -35,6 +41,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Callable, Dict, Iterable, Optional
@@ -65,22 +72,61 @@ def within_bounds(table) -> bool:
 
 
 @torch.no_grad()
-def mean_rewards(trainer, economy, episodes: int = 2, seed: int = 777, deterministic: bool = False) -> Dict[str, float]:
-    """Mean reward per agent per step of every type, over ``episodes`` episodes of every economy
-    of ``economy`` (a separate evaluation copy), with the policies' own sampling seeded by ``seed``.
+def rewards_by_economy(trainer, economy, episodes: int = 2, seed: int = 777,
+                       deterministic: bool = False) -> Dict[str, torch.Tensor]:
+    """Mean reward per agent per step of every type in each economy of ``economy`` (a separate
+    evaluation copy), over ``episodes`` episodes, with the policies' own sampling seeded by
+    ``seed``: {type: tensor [E]}. The economies are independent draws, so two profiles evaluated
+    with the same seed give paired differences whose spread is the comparison's standard error.
     ``trainer`` may also be a plain ``{type: learner}`` mapping (a mixed profile)."""
     learners = trainer if isinstance(trainer, dict) else trainer.learners
     T = getattr(economy.config, "episode_length", 10) * episodes
     torch.manual_seed(seed)
     obs = economy.reset(seed=seed)
-    sums = {k: 0.0 for k in learners}
+    sums: Dict[str, torch.Tensor] = {}
     for _ in range(T):
         acts = {k: l.act(obs[k], deterministic=deterministic)[0] for k, l in learners.items()}
         out = economy.step(acts)
-        for k in sums:
-            sums[k] += out.reward[k].float().mean().item()
+        for k in learners:
+            r = out.reward[k].float()
+            sums[k] = sums.get(k, 0) + r.reshape(r.shape[0], -1).mean(1).double().cpu()
         obs = out.obs
     return {k: v / T for k, v in sums.items()}
+
+
+def mean_rewards(trainer, economy, episodes: int = 2, seed: int = 777, deterministic: bool = False) -> Dict[str, float]:
+    """Mean reward per agent per step of every type over all economies (see :func:`rewards_by_economy`)."""
+    return {k: float(v.mean()) for k, v in rewards_by_economy(trainer, economy, episodes, seed, deterministic).items()}
+
+
+def paired_gain(after: torch.Tensor, before: torch.Tensor) -> tuple[float, float]:
+    """Mean of the per-economy differences and its standard error (NaN with one economy)."""
+    d = (after - before).double()
+    se = float(d.std(unbiased=True) / math.sqrt(d.numel())) if d.numel() > 1 else float("nan")
+    return float(d.mean()), se
+
+
+class Greedy:
+    """A learner's deterministic read-out (its most likely action in every state) as a policy of
+    its own: a deviation every agent of a type could make together, so the reward it gains over the
+    learned (stochastic) policy is another lower bound on that type's epsilon, found without any search."""
+
+    def __init__(self, learner):
+        self.learner = learner
+
+    def act(self, obs, deterministic=False):
+        return self.learner.act(obs, deterministic=True)
+
+
+def deviation_gain(trainer, agent_type: str, policy, eval_economy, episodes: int = 2, seed: int = 777) -> tuple[float, float]:
+    """``(gain, standard error)``: the mean reward per step of ``agent_type`` when it plays ``policy``
+    (anything with ``act``) against the others' learned policies, minus its reward under its own
+    learned policy, on the same seeds; the error comes from the per-economy paired differences."""
+    if agent_type not in trainer.learners:
+        raise ValueError(f"unknown agent type {agent_type!r}; known: {sorted(trainer.learners)}")
+    base = rewards_by_economy(trainer, eval_economy, episodes, seed)[agent_type]
+    dev = rewards_by_economy({**trainer.learners, agent_type: policy}, eval_economy, episodes, seed)[agent_type]
+    return paired_gain(dev, base)
 
 
 def _snapshot(learner):
@@ -95,7 +141,7 @@ def _restore(learner, snap):
 def best_response(trainer, agent_type: str, iterations: int, eval_economy, initial_rewards: Optional[Dict[str, float]] = None,
                   episodes: int = 2, seed: int = 777, prepare: Optional[Callable] = None,
                   ent_coef: Optional[float] = None, restore: bool = True, untrained=None,
-                  baseline: str = "own") -> dict:
+                  baseline: str = "own", greedy: bool = True) -> dict:
     """Retrain ``agent_type`` alone for ``iterations`` iterations from its current policy.
 
     ``prepare(trainer)`` puts the economy in the full model (no curriculum masks);
@@ -103,7 +149,10 @@ def best_response(trainer, agent_type: str, iterations: int, eval_economy, initi
     (the ``"profile"`` baseline); ``untrained`` (a Trainer built the same way, not trained)
     gives the ``"own"`` baseline: this type untrained against the others' learned policies.
     ``ent_coef`` is the entropy bonus during the retraining (None keeps the learner's).
-    Returns reward before/after, the gain, both training gains and epsilon under ``baseline``.
+    With ``greedy`` the type's other deviation, playing its policy's most likely action
+    (:class:`Greedy`), is measured too, and epsilon is the larger of the two lower bounds.
+    Returns reward before/after, the gains with their standard errors over the evaluation
+    economies, both training gains and epsilon under ``baseline``.
     The learners' weights are restored afterwards unless ``restore`` is False.
     """
     if baseline not in ("own", "profile"):
@@ -113,7 +162,12 @@ def best_response(trainer, agent_type: str, iterations: int, eval_economy, initi
     learner = trainer.learners[agent_type]
     if prepare is not None:
         prepare(trainer)
-    before = mean_rewards(trainer, eval_economy, episodes, seed)[agent_type]
+    before_e = rewards_by_economy(trainer, eval_economy, episodes, seed)[agent_type]
+    before = float(before_e.mean())
+    greedy_gain = greedy_se = None
+    if greedy:
+        dev = rewards_by_economy({**trainer.learners, agent_type: Greedy(learner)}, eval_economy, episodes, seed)
+        greedy_gain, greedy_se = paired_gain(dev[agent_type], before_e)
     own_untrained = None
     if untrained is not None:
         mixed = {**trainer.learners, agent_type: untrained.learners[agent_type]}
@@ -129,7 +183,8 @@ def best_response(trainer, agent_type: str, iterations: int, eval_economy, initi
     n_records, it0, steps0 = len(trainer.records), trainer.iteration, trainer.env_steps
     try:
         trainer.train(iterations)
-        after = mean_rewards(trainer, eval_economy, episodes, seed)[agent_type]
+        after_e = rewards_by_economy(trainer, eval_economy, episodes, seed)[agent_type]
+        after = float(after_e.mean())
     finally:
         trainer.curriculum, trainer.progress = old_curriculum, old_progress
         del trainer.records[n_records:]
@@ -140,8 +195,14 @@ def best_response(trainer, agent_type: str, iterations: int, eval_economy, initi
             _restore(learner, snap)
             for k, o in learner.optimizers().items():
                 o.load_state_dict(opt_snap[k])
+    gain, gain_se = paired_gain(after_e, before_e)
     out = {"type": agent_type, "iterations": iterations, "reward_before": before, "reward_after": after,
-           "gain": after - before, "baseline": baseline}
+           "gain": gain, "gain_se": gain_se, "baseline": baseline}
+    best, best_se = gain, gain_se
+    if greedy_gain is not None:
+        out["greedy_gain"], out["greedy_gain_se"] = greedy_gain, greedy_se
+        if greedy_gain > gain:
+            best, best_se = greedy_gain, greedy_se
     if own_untrained is not None:
         out["reward_own_untrained"] = own_untrained
         out["training_gain_own"] = before - own_untrained
@@ -152,7 +213,11 @@ def best_response(trainer, agent_type: str, iterations: int, eval_economy, initi
     if key in out:
         train_gain = out[key]
         out["training_gain"] = train_gain
-        out["epsilon"] = epsilon_of(after - before, train_gain)
+        out["epsilon_retrain"] = epsilon_of(gain, train_gain)
+        if greedy_gain is not None:
+            out["epsilon_greedy"] = epsilon_of(greedy_gain, train_gain)
+        out["epsilon"] = epsilon_of(best, train_gain)            # the larger of the lower bounds
+        out["epsilon_se"] = best_se / train_gain if train_gain > 0 else float("nan")
         # epsilon is "a fraction of what training gained": it reads as the paper's only when
         # training raised this type's reward; otherwise it is NaN and the type is not within the bound
         out["training_improved"] = bool(train_gain > 0)
@@ -163,7 +228,7 @@ def best_response(trainer, agent_type: str, iterations: int, eval_economy, initi
 
 def epsilon_table(trainer, untrained, eval_economy, iterations: int, types: Optional[Iterable[str]] = None,
                   episodes: int = 2, seed: int = 777, prepare: Optional[Callable] = None,
-                  ent_coef: Optional[float] = None, baseline: str = "own"):
+                  ent_coef: Optional[float] = None, baseline: str = "own", greedy: bool = True):
     """Best response of every (learned) type; ``untrained`` is a Trainer with the initial policies
     (built the same way, not trained). Returns a pandas DataFrame, one row per type, with both
     training gains; ``epsilon`` uses ``baseline`` ("own" or "profile", see the module's docstring)."""
@@ -178,7 +243,7 @@ def epsilon_table(trainer, untrained, eval_economy, iterations: int, types: Opti
         if not trainer.learners[k].modules():  # a fixed (not learned) policy has no best response to train
             continue
         rows.append(best_response(trainer, k, iterations, eval_economy, initial, episodes, seed, prepare, ent_coef,
-                                  untrained=untrained, baseline=baseline))
+                                  untrained=untrained, baseline=baseline, greedy=greedy))
     return pd.DataFrame(rows)
 
 
