@@ -243,3 +243,20 @@ def test_bench_case_runs_both_implementations():
     assert case.agents_per_env == 111
     case.batched_step()
     case.loop_step()
+
+
+def test_bench_rbc_cli_json_and_bad_flags(capsys):
+    import json
+
+    from macrobook.cli import main
+
+    assert main(["bench", "rbc", "--json", "--num-envs", "1", "--min-seconds", "0.01", "--train-envs", "1",
+                 "--epsilon-budget-s", "0", "--threads", "1"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["threads"] == 1 and [r["num_envs"] for r in out["results"]] == [1]
+    assert out["results"][0]["agents_per_env"] == 111 and out["training"]["agent_steps_per_s"] > 0
+    assert "time_to_epsilon" not in out                                  # a zero budget skips it
+    for flag, value in (("--threads", "0"), ("--epsilon-envs", "0"), ("--epsilon-br-iterations", "0")):
+        with pytest.raises(SystemExit):
+            main(["bench", "rbc", flag, value])
+        assert flag in capsys.readouterr().err
