@@ -351,12 +351,12 @@ def bench_extra(device, args) -> dict:
         # Chapter 6's full setting: the curricula over ``--epsilon-iterations`` iterations of
         # ``--epsilon-envs`` economies; epsilon as in the chapter: the larger of two deviations
         # (40 PPO iterations of the type alone with no entropy bonus; playing its policy's most
-        # likely action) over the type's "own" training gain, on 64 evaluation economies
+        # likely action) over the type's "own" training gain, on 256 evaluation economies
         E_eps = int(getattr(args, "epsilon_envs", 16))
         cfg = RBCTrainConfig(iterations=int(getattr(args, "epsilon_iterations", 900)), num_envs=E_eps, hidden=hidden)
         tr = make_trainer(cfg, seed=0, device=device)
         untrained = make_trainer(cfg, seed=0, device=device)
-        ev = evaluation_economy(tr, num_envs=64)       # as Chapter 6's EVAL_ENVS
+        ev = evaluation_economy(tr, num_envs=256)      # as Chapter 6's EVAL_ENVS
         br_its = int(getattr(args, "epsilon_br_iterations", 40))
         res = train_until_epsilon(tr, untrained, ev, cfg.iterations, check_every=max(1, cfg.iterations // 10),
                                   br_iterations=br_its,
