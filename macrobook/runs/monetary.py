@@ -230,3 +230,54 @@ def evaluate(trainer: Trainer, run, args, out_dir) -> None:
     plots = out_dir / "plots"
     plots.mkdir(parents=True, exist_ok=True)
     plot_run(trainer, frame, plots)
+
+
+# ---------------------------------------------------------------- rule agents (reference behaviour)
+class ReferenceFirm:
+    """A rule firm (Chapter 4's fixed policy, never learned): an (S, s) price setter that resets
+    toward the static optimum ``e/(e-1) mc`` when its price has drifted more than ``band`` away
+    (Sheshinski and Weiss 1977), hires when its workers work overtime, lays off when they are
+    idle, and invests at the middle speed. Reads :class:`MonetaryEconomy`'s firm observation."""
+
+    def __init__(self, band: float = 0.02, hours_band: float = 0.1):
+        from ..envs.monetary import PRICE_CHANGES
+        self.band, self.hours_band = band, hours_band
+        self.changes = torch.tensor(PRICE_CHANGES)
+
+    def act(self, obs: torch.Tensor, deterministic: bool = False):
+        gap = obs[..., 1] / 10                      # log(price / optimal static price)
+        ch = self.changes.to(obs.device)
+        nearest = (torch.log1p(ch) + gap.unsqueeze(-1)).abs().argmin(-1)
+        price_a = torch.where(gap.abs() > self.band, nearest, torch.full_like(nearest, 2))
+        h = obs[..., 2]
+        hire = torch.where(h > 1 + self.hours_band, 2, torch.where(h < 1 - self.hours_band, 0, 1))
+        a = torch.stack([price_a, hire, torch.ones_like(hire)], -1)
+        return a, {"action": a}
+
+    def update(self, rollout, agent_type):
+        return {}
+
+    def modules(self):
+        return {}
+
+    def optimizers(self):
+        return {}
+
+
+class ConstantAction(ReferenceFirm):
+    """Every agent of a type takes the same action (e.g. households: plan x 1, no loan, work)."""
+
+    def __init__(self, action):
+        self.action = torch.as_tensor(action)
+
+    def act(self, obs: torch.Tensor, deterministic: bool = False):
+        a = self.action.to(obs.device).expand(*obs.shape[:-1], *self.action.shape).clone()
+        return a, {"action": a}
+
+
+def reference_agents(phi_pi: float = 1.5, phi_y: float = 0.5, r_star: float = 0.01):
+    """The fixed-policy economy of Chapter 4's first section: a Taylor (1993) central bank,
+    middle-of-the-grid banks, households that follow their plan, (S, s) rule firms."""
+    from ..analysis.taylor import TaylorRuleCentralBank
+    return {"central_bank": TaylorRuleCentralBank(phi_pi=phi_pi, phi_y=phi_y, r_star=r_star),
+            "bank": ConstantAction([2, 2, 1]), "household": ConstantAction([2, 0, 1]), "firm": ReferenceFirm()}
