@@ -774,6 +774,7 @@ class MonetaryEconomy(BatchedEconomy):
             obs = self.reset()
         else:
             obs = self._observe()
+            info["final_obs"] = obs
         return StepResult(obs=obs, reward=rewards, done=done, macro={k: v.float() for k, v in macro.items()}, info=info)
 
     # ----------------------------------------------------------------- accounting checks

@@ -66,6 +66,7 @@ def make_trainer(train: MonetaryTrainConfig | None = None, economy: MonetaryConf
     for i, k in enumerate(AGENT_TYPES):
         cfg = PPOConfig(lr=train.lr, gamma=train.gamma, epochs=train.epochs, minibatches=train.minibatches,
                         ent_coef=train.ent_coef, hidden=(train.hidden, train.hidden), vf_clip=None,
+                        bootstrap_on_done=True,  # the end of an episode is a truncation, not the end of time
                         reward_scale=REWARD_SCALES[k])
         learners[k] = PPO(econ.specs[k], cfg, device=econ.device, seed=seed * 100 + i)
     return Trainer(econ, learners, rollout_len=train.rollout_len, seed=seed, progress=progress)
