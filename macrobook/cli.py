@@ -5,6 +5,7 @@
     bench ECONOMY [--json]       agent-steps/s, batched vs a per-agent Python loop
     llm diverseland ...          the LLM-augmented Diverseland scenario
     best-response RUN_DIR        epsilon of each agent type by best-response retraining
+    scorecard RUN_DIR [--json]   the stylized-facts scorecard of a trained monetary run
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ COMMANDS = {
     "bench": "macrobook.bench:main",
     "llm": "macrobook.llm.cli:main",
     "best-response": "macrobook.analysis.best_response:main",
+    "scorecard": "macrobook.analysis.scorecard:main",
 }
 
 
