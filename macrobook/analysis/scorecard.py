@@ -342,7 +342,7 @@ def measure_monetary(learners, config, seed: int = 0, num_envs: int = 16, months
     fit = fit_taylor_rule(wide("policy_rate_annual"), wide("inflation_yoy"), wide("output_gap"),
                           inflation_target=cfg.inflation_target_annual)
     make = lambda n: (lambda: MonetaryEconomy(cfg, num_envs=n, device="cpu"))  # noqa: E731
-    irf, per_env = rate_shock_irf(make(irf_envs), learners, size=0.01, persistence=0.8, steps=irf_months,
+    irf, per_env = rate_shock_irf(make(irf_envs), learners, size=0.01, persistence=0.9, steps=irf_months,
                                   shock_at=shock_at, seed=seed + 1, deterministic=deterministic)
     dev = price_deviation_test(make(num_envs), learners, seed=seed + 2, at_month=burn_in + 12, deterministic=deterministic)
     return {"frame": frame, "irf": irf, "irf_per_env": per_env, "shock_at": shock_at, "taylor": fit,

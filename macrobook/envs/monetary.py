@@ -106,11 +106,13 @@ class MonetaryConfig(Config):
     natural_unemployment: float = 0.05
     wage_flexibility: float = 0.05        # wage growth per month per unit of (u* - u)
     wage_indexation: float = 1.0          # share of last month's inflation passed to wages (1 = accelerationist)
+    wage_floor_monthly: float = 0.0       # nominal wages never fall (Akerlof, Dickens and Perry 1996)
     matching_efficiency: float = 0.9
     skill_dispersion: float = 0.3
     # households' demand block (eq. c-plan of Chapter 4)
     rate_sensitivity: float = 0.5         # sigma: log planned consumption per unit of annual real-rate gap
     neutral_real_rate_annual: float = 0.0  # the real deposit rate at which plans equal permanent income
+    rate_attention: float = 0.25          # monthly weight of the current real rate in the perceived one (Reis 2006)
     permanent_income_weight: float = 0.1  # EMA weight of this month's real income in permanent income
     potential_anchor: float = 0.02        # monthly pull of expected income toward potential
     wealth_mpc: float = 0.01              # monthly MPC out of real wealth above the buffer
@@ -156,6 +158,8 @@ class MonetaryConfig(Config):
         check_float(self, "max_hours", min=1.0, max=3.0)
         check_float(self, "neutral_real_rate_annual", min=-0.05, max=0.1)
         check_float(self, "permanent_income_weight", min=0.0, max=1.0, min_open=True)
+        check_float(self, "rate_attention", min=0.0, max=1.0, min_open=True)
+        check_float(self, "wage_floor_monthly", min=-0.02, max=0.0)
         for name in ("capital_depreciation", "natural_unemployment", "amortization", "base_default_rate_annual",
                      "capital_requirement", "firm_payout_rate", "bank_payout_rate", "initial_firm_leverage"):
             check_float(self, name, min=0.0, max=1.0)
@@ -390,6 +394,10 @@ class MonetaryEconomy(BatchedEconomy):
             "hh_deposits": hh_deposits, "hh_debt": hh_debt, "hh_income": perm.clone(), "permanent_income": perm,
             "firm_deposits": firm_deposits, "firm_debt": firm_debt, "capital": capital,
             "expected_output": output.clone(), "desired_capital": capital.clone(),
+            "hh_real_rate": torch.full((E, M), c.initial_policy_rate_annual - DEPOSIT_SPREADS_ANNUAL[2] - c.inflation_target_annual,
+                                       device=dev, dtype=dt),
+            "firm_real_rate": torch.full((E, K), c.initial_policy_rate_annual + LENDING_SPREADS_ANNUAL[2] - c.inflation_target_annual,
+                                         device=dev, dtype=dt),
             "hours_per_worker": torch.ones(E, K, device=dev, dtype=dt),
             "sold_out": torch.zeros(E, K, device=dev, dtype=torch.bool),
             "last_revenue": output * price,
@@ -525,7 +533,8 @@ class MonetaryEconomy(BatchedEconomy):
         unemployment = torch.where(n_seek > 0, (seeking & ~employed).sum(1).to(dt) / n_seek.clamp_min(1), torch.ones_like(n_seek))
         # indexation to the last 12 months' inflation (a yearly indexation clause), per month
         wage_index = labor.update_wage_index(wage_index, unemployment, (1 + pi_e) ** (1 / 12) - 1,
-                                             c.natural_unemployment, c.wage_flexibility, c.wage_indexation)
+                                             c.natural_unemployment, c.wage_flexibility, c.wage_indexation,
+                                             floor=c.wage_floor_monthly)
         W = exp_(wage_index)
         eff_labor = labor.headcount(employer, K, s["skill"]).to(dt)            # [E, K] skill units
 
@@ -542,7 +551,8 @@ class MonetaryEconomy(BatchedEconomy):
         wealth_real = (hh_deposits - hh_debt) / exp_(P)
         saver = wealth_real >= 0
         hh_rate = torch.where(saver, torch.gather(deposit_rate, 1, hh_bank), torch.gather(lending_rate, 1, hh_bank))
-        real_rate_h = hh_rate - exp_(pi_e)
+        # households and firms attend to the real rate gradually (a perceived rate, Reis 2006)
+        real_rate_h = s["hh_real_rate"] + c.rate_attention * (hh_rate - exp_(pi_e) - s["hh_real_rate"])
         plan = planned_consumption(s["permanent_income"], real_rate_h, c.neutral_real_rate_annual, c.rate_sensitivity,
                                    wealth_real, c.buffer_months * s["permanent_income"], c.wealth_mpc)
         want_nominal = plan * self._cons_mult[a_h[..., 0]] * exp_(P)
@@ -551,7 +561,9 @@ class MonetaryEconomy(BatchedEconomy):
         hh_limit = credit.credit_limit(expected_income, None, hh_r, c.amortization, torch.gather(dsr_limit, 1, hh_bank), None)
         hh_new = credit.grant_loans(self._borrow[a_h[..., 1]] * wage_h, hh_debt, hh_limit)
         # firms: user cost of capital (Jorgenson 1963) and the desired stock
-        user_cost = (torch.gather(lending_rate, 1, firm_bank) - exp_(pi_e)) / 12 + c.capital_depreciation
+        firm_real_rate = s["firm_real_rate"] + c.rate_attention * (torch.gather(lending_rate, 1, firm_bank) - exp_(pi_e)
+                                                                    - s["firm_real_rate"])
+        user_cost = firm_real_rate / 12 + c.capital_depreciation
         k_star = desired_capital(s["expected_output"], user_cost, a_, c.demand_elasticity)
         capital = s["capital"]
         invest_real = (c.capital_depreciation * capital + self._inv_speed[a_f[..., 2]] * (k_star - capital)).clamp_min(0.0)
@@ -751,6 +763,7 @@ class MonetaryEconomy(BatchedEconomy):
             "policy_rate_annual": policy, "rate_change_annual": rate_change, "price": price, "mc": mc,
             "price_history": P_hist, "wage_index": wage_index, "tfp_aggregate": tfp_agg, "employer": employer,
             "hh_deposits": hh_deposits, "hh_debt": hh_debt, "hh_income": hh_income, "permanent_income": perm,
+            "hh_real_rate": real_rate_h, "firm_real_rate": firm_real_rate,
             "firm_deposits": firm_deposits, "firm_debt": firm_debt, "capital": capital,
             "expected_output": expected_output, "desired_capital": k_star, "hours_per_worker": hours_per_worker,
             "sold_out": market["sold_out"], "last_revenue": market["revenue"],
