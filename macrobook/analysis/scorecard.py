@@ -311,7 +311,7 @@ def price_deviation_test(make_economy, learners, seed: int = 0, at_month: int = 
 
 
 def measure_monetary(learners, config, seed: int = 0, num_envs: int = 16, months: int = 132, burn_in: int = 12,
-                     irf_envs: int = 32, irf_months: int = 60, shock_at: int = 24, deterministic: bool = False) -> dict:
+                     irf_envs: int = 64, irf_months: int = 60, shock_at: int = 24, deterministic: bool = False) -> dict:
     """Everything the scorecard needs from trained (or rule) agents: a simulation frame, the
     +100 bp rate-shock response per economy, the Taylor fit and the deviation test.
 

@@ -64,7 +64,7 @@ CONSUMPTION_MULTIPLIERS = (0.9, 0.95, 1.0, 1.05, 1.1)  # times the planned consu
 BORROW_MULTIPLES = (0.0, 1.0, 3.0)               # loan asked, in months of own wage
 LABOR_SUPPLY = (0.0, 1.0)                        # look for work: no / yes
 PRICE_CHANGES = (-0.02, -0.005, 0.0, 0.005, 0.02)
-HIRING = (-1, 0, 1)                              # lay off ~10%, hold, post vacancies ~10%
+HIRING = (-1, 0, 1)                              # staff for 90%, 100% or 110% of last month's orders
 INVESTMENT_SPEEDS = (0.0, 0.005, 0.02)           # share of the gap to desired capital closed per month
 #: index of "no change / middle" in each grid (the reference rules use them)
 HOLD_PRICE, HOLD_HIRING = 2, 1
@@ -232,7 +232,7 @@ class MonetaryEconomy(BatchedEconomy):
     * ``central_bank`` (1): ``Discrete(5)`` rate change in bp, :data:`RATE_CHANGES_BP`
     * ``bank`` (N): ``(5, 5, 3)`` = lending spread x deposit spread x risk tolerance (75)
     * ``household`` (M): ``(5, 3, 2)`` = consumption multiplier x borrowing x labour supply (30)
-    * ``firm`` (K): ``(5, 3, 3)`` = price change x hiring x investment speed (45)
+    * ``firm`` (K): ``(5, 3, 3)`` = price change x staffing (90/100/110% of need) x investment speed (45)
 
     ``shock(kind, size, mask)`` adds an inflation (price-level), policy-rate or default shock
     before the next step, for impulse responses with common random numbers.
@@ -402,6 +402,7 @@ class MonetaryEconomy(BatchedEconomy):
             "sold_out": torch.zeros(E, K, device=dev, dtype=torch.bool),
             "last_revenue": output * price,
             "bank_reserves": reserves, "bank_loans": loans, "bank_equity": equity,
+            "bank_reward_scale": 0.01 * loans.mean(1, keepdim=True).clamp_min(1e-6),   # ~1% of a bank's first book
             "lending_rate_annual": policy.unsqueeze(-1) + LENDING_SPREADS_ANNUAL[2] + torch.zeros(E, N, device=dev, dtype=dt),
             "deposit_rate_annual": (policy.unsqueeze(-1) - DEPOSIT_SPREADS_ANNUAL[2]).expand(E, N).clone(),
             "bank_default_rate": torch.zeros(E, N, device=dev, dtype=dt),
@@ -520,9 +521,11 @@ class MonetaryEconomy(BatchedEconomy):
         # ---- 3. labour market (headcount); hours are set by orders in stage 6
         a_h, a_f = actions["household"], actions["firm"]
         seeking = self._labor[a_h[..., 2]] > 0
+        # a firm staffs for last month's orders: the headcount that would have worked normal hours,
+        # times 0.9 (lay off), 1.0 (hold) or 1.1 (post vacancies), at least one worker
         workers_before = labor.headcount(s["employer"], K)
-        step_size = torch.clamp(torch.round(0.1 * workers_before), min=1.0)
-        target = (workers_before + self._hiring[a_f[..., 1]] * step_size).clamp_min(0.0)
+        needed = workers_before * s["hours_per_worker"]
+        target = torch.round(needed * (1 + 0.1 * self._hiring[a_f[..., 1]])).clamp_min(1.0)
         employer = torch.where(seeking, s["employer"], torch.full_like(s["employer"], -1))  # quits
         workers = labor.headcount(employer, K)
         employer = labor.separate(employer, (workers - target).clamp_min(0.0), self.rand(E, M).to(torch.float64))
@@ -698,8 +701,7 @@ class MonetaryEconomy(BatchedEconomy):
 
         # ---- rewards (seed 002's forms; firms' profit is real, net of adjustment costs)
         r_cb = -cb_loss.unsqueeze(-1)
-        loan_scale = 0.01 * s["bank_loans"].mean(1, keepdim=True).clamp_min(1e-6)   # ~1% of a bank's book
-        bank_reward = (profit / exp_(P)) / (loan_scale / exp_(P_prev)) \
+        bank_reward = (profit / exp_(P)) / s["bank_reward_scale"] \
             - c.capital_penalty * (c.capital_requirement - equity / bank_loans.clamp_min(1e-9)).clamp_min(0)
         hh_reward = (torch.log(consumption + 0.05) - c.labor_disutility * torch.where(employed, torch.gather(hours_per_worker, 1, firm_idx), zeros_h)
                      + c.savings_weight * torch.log1p((hh_deposits / exp_(P)).clamp_min(0))

@@ -237,12 +237,11 @@ def evaluate(trainer: Trainer, run, args, out_dir) -> None:
 class ReferenceFirm:
     """A rule firm (Chapter 4's fixed policy, never learned): an (S, s) price setter that resets
     toward the static optimum ``e/(e-1) mc`` when its price has drifted more than ``band`` away
-    (Sheshinski and Weiss 1977), hires when its workers work overtime, lays off when they are
-    idle, and invests at the middle speed. Reads :class:`MonetaryEconomy`'s firm observation."""
+    (Sheshinski and Weiss 1977), staffs for last month's orders, and invests at the middle speed. Reads :class:`MonetaryEconomy`'s firm observation."""
 
-    def __init__(self, band: float = 0.02, hours_band: float = 0.1):
+    def __init__(self, band: float = 0.02):
         from ..envs.monetary import PRICE_CHANGES
-        self.band, self.hours_band = band, hours_band
+        self.band = band
         self.changes = torch.tensor(PRICE_CHANGES)
 
     def act(self, obs: torch.Tensor, deterministic: bool = False):
@@ -250,8 +249,7 @@ class ReferenceFirm:
         ch = self.changes.to(obs.device)
         nearest = (torch.log1p(ch) + gap.unsqueeze(-1)).abs().argmin(-1)
         price_a = torch.where(gap.abs() > self.band, nearest, torch.full_like(nearest, 2))
-        h = obs[..., 2]
-        hire = torch.where(h > 1 + self.hours_band, 2, torch.where(h < 1 - self.hours_band, 0, 1))
+        hire = torch.ones_like(price_a)  # staff for last month's orders
         a = torch.stack([price_a, hire, torch.ones_like(hire)], -1)
         return a, {"action": a}
 
@@ -282,3 +280,75 @@ def reference_agents(phi_pi: float = 1.5, phi_y: float = 0.5, r_star: float = 0.
     from ..analysis.taylor import TaylorRuleCentralBank
     return {"central_bank": TaylorRuleCentralBank(phi_pi=phi_pi, phi_y=phi_y, r_star=r_star),
             "bank": ConstantAction([2, 2, 1]), "household": ConstantAction([2, 0, 1]), "firm": ReferenceFirm()}
+
+
+class RandomTaylorRule:
+    """A central bank whose Taylor rule is drawn per economy: ``phi_pi ~ U[lo, hi]``,
+    ``phi_y ~ U[0, 1]``, so the private sector learns to respond to rates rather than to one rule
+    (Chapter 4, phase 2). Draws are fixed per instance (seeded)."""
+
+    def __init__(self, num_envs: int, seed: int = 0, phi_pi=(0.5, 2.5), r_star: float = 0.01):
+        from ..analysis.taylor import TaylorRuleCentralBank
+        g = torch.Generator().manual_seed(10_000 + seed)
+        lo, hi = phi_pi
+        self.phi_pi = (lo + (hi - lo) * torch.rand(num_envs, 1, generator=g)).double()
+        self.phi_y = torch.rand(num_envs, 1, generator=g).double()
+        self.rule = TaylorRuleCentralBank(phi_pi=self.phi_pi, phi_y=self.phi_y, r_star=r_star)
+
+    def act(self, obs, deterministic: bool = False):
+        return self.rule.act(obs.double(), deterministic)
+
+    def update(self, rollout, agent_type):
+        return {}
+
+    def modules(self):
+        return {}
+
+    def optimizers(self):
+        return {}
+
+
+#: Chapter 4's phases: (name, types that learn, what the others do)
+PHASES = (
+    ("firms alone", ("firm",), "rules: Taylor (1993) central bank, households follow their plan, mid-grid banks"),
+    ("private sector under random rules", ("bank", "household", "firm"), "central bank: a Taylor rule drawn per economy"),
+    ("central bank alone", ("central_bank",), "private sector frozen at its phase-2 policies"),
+    ("all jointly", AGENT_TYPES, "everyone learns"),
+)
+
+
+def train_in_phases(iterations, train: MonetaryTrainConfig | None = None, economy: MonetaryConfig | None = None,
+                    seed: int = 0, device="cpu", progress: bool = False, callback=None):
+    """Chapter 4's curriculum. ``iterations``: four numbers, one per entry of :data:`PHASES`.
+
+    Returns ``(trainer, log)``: the trainer holds the PPO learners of every type (all learned by
+    the end) and ``log`` one row per iteration with its phase. The learners persist across phases;
+    a type that is not learning in a phase is played by its rule (phase 1), by a random Taylor
+    rule (the central bank in phase 2) or by its frozen learned policy.
+    """
+    import pandas as pd
+
+    if len(iterations) != len(PHASES):
+        raise ConfigError(f"iterations must have {len(PHASES)} entries (one per phase), got {len(iterations)}")
+    trainer = make_trainer(train, economy, seed=seed, device=device, progress=progress)
+    ppo = dict(trainer.learners)
+    rules = reference_agents()
+    logs = []
+    for (name, learn, _), n in zip(PHASES, iterations):
+        if n <= 0:
+            continue
+        if name == "firms alone":
+            agents = {k: (ppo[k] if k in learn else rules[k]) for k in AGENT_TYPES}
+        elif name.startswith("private"):
+            agents = {**ppo, "central_bank": RandomTaylorRule(trainer.economy.num_envs, seed)}
+        else:
+            agents = dict(ppo)
+        tr = Trainer(trainer.economy, agents, curriculum=(lambda it, t, learn=learn: list(learn)),
+                     rollout_len=trainer.rollout_len, seed=seed + 17 * len(logs), progress=progress)
+        tr.train(n, callback=callback)
+        log = tr.log.copy()
+        log["phase"] = name
+        logs.append(log)
+    trainer._obs = None
+    full = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame()
+    return trainer, full
