@@ -127,7 +127,7 @@ class MonetaryConfig(Config):
     firm_payout_rate: float = 1.0         # share of deposits above one month's costs paid out
     bank_payout_rate: float = 1.0         # share of a positive profit paid out (above the requirement)
     # household preferences (seed 002: log c - labour + savings - debt)
-    labor_disutility: float = 0.5
+    labor_disutility: float = 0.1          # per month of normal hours
     savings_weight: float = 0.1
     debt_weight: float = 0.05
     wealth_dispersion: float = 0.8        # sd of log initial deposits
