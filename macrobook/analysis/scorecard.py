@@ -321,7 +321,7 @@ def measure_monetary(learners, config, seed: int = 0, num_envs: int = 16, months
 
     import torch
 
-    from ..envs.history import History
+    from ..contract import History
     from ..envs.monetary import MonetaryEconomy
     from .taylor import fit_taylor_rule
     from .transmission import PolicySampler, rate_shock_irf
@@ -357,70 +357,49 @@ def card_from_measurement(m: dict, epsilon: Optional[Mapping[str, float]] = None
                      epsilon=epsilon, interior_share=m["deviation"]["interior_share"], economy=economy)
 
 
-# ----------------------------------------------------------------------------- command line
-def _fail(msg: str) -> int:
-    import sys
-    print(f"macrobook scorecard: {msg}", file=sys.stderr)
-    return 2
+# ----------------------------------------------------------------------------- run directories
+class RunDirError(ValueError):
+    """A run directory the scorecard cannot read; the message is one line naming the problem."""
 
 
-def main(argv=None) -> int:
-    """``python -m macrobook scorecard RUN_DIR [--json] [--seed N]``: the twelve checks of a trained
-    monetary run (``python -m macrobook train monetary``). Epsilons are read from
-    ``RUN_DIR/logs/epsilon.json`` (``{type: epsilon}``) when present; otherwise check 12 says
-    "not measured" and fails."""
-    import argparse
+def read_run_dir(run_dir) -> tuple[dict, "Path", Optional[dict]]:
+    """Check a run directory for the scorecard: ``(args, model_path, epsilon or None)``.
+
+    Raises :class:`RunDirError` (one line) when it is missing, not a run directory, damaged,
+    of another economy, or has no trained model. Epsilons come from ``RUN_DIR/logs/epsilon.json``
+    (``{type: epsilon}``) when present."""
     import json
-    import sys
     from pathlib import Path
 
-    ap = argparse.ArgumentParser(prog="python -m macrobook scorecard")
-    ap.add_argument("run_dir", help="a run directory written by `python -m macrobook train monetary`")
-    ap.add_argument("--json", action="store_true", help="print one JSON object")
-    ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args(argv)
-    root = Path(args.run_dir)
+    root = Path(run_dir)
     if not root.exists():
-        return _fail(f"{root} does not exist")
+        raise RunDirError(f"{root} does not exist")
     if not root.is_dir():
-        return _fail(f"{root} is not a directory")
+        raise RunDirError(f"{root} is not a directory")
     info_path = root / "run.json"
     if not info_path.exists():
-        return _fail(f"{root} is not a macrobook run directory (no run.json)")
+        raise RunDirError(f"{root} is not a macrobook run directory (no run.json)")
     try:
         info = json.loads(info_path.read_text())
-        economy, targs = info["economy"], info["args"]
+        economy, args = info["economy"], dict(info["args"])
     except (ValueError, KeyError, TypeError) as e:
-        return _fail(f"{info_path} is damaged ({type(e).__name__}: {e})")
+        raise RunDirError(f"{info_path} is damaged ({type(e).__name__}: {e})") from None
     if economy != "monetary":
-        return _fail(f"{root} is a {economy!r} run; the scorecard covers 'monetary' runs")
+        raise RunDirError(f"{root} is a {economy!r} run; the scorecard covers 'monetary' runs")
     model = next((p for p in (root / "models/best.safetensors", root / "models/last.safetensors") if p.exists()), None)
     if model is None:
-        return _fail(f"{root} has no trained model (models/best.safetensors or models/last.safetensors)")
-    try:
-        from ..runs import monetary as recipe
-        ns = argparse.Namespace(**targs)
-        ns.device = "cpu"
-        trainer = recipe.build(ns)
-        trainer.progress = False
-        trainer.load(model, with_optimizers=False)
-    except SystemExit as e:
-        return _fail(f"{root}: cannot rebuild the run ({e})")
-    except Exception as e:  # a checkpoint that does not match its run.json, a truncated file, ...
-        return _fail(f"{model} is damaged or does not match run.json ({type(e).__name__}: {e})")
+        raise RunDirError(f"{root} has no trained model (models/best.safetensors or models/last.safetensors)")
     eps = None
     eps_path = root / "logs/epsilon.json"
     if eps_path.exists():
         try:
             eps = {k: float(v) for k, v in json.loads(eps_path.read_text()).items()}
         except (ValueError, AttributeError, TypeError) as e:
-            return _fail(f"{eps_path} is damaged ({type(e).__name__}: {e})")
-    m = measure_monetary(trainer.learners, trainer.economy.config, seed=args.seed)
-    card = card_from_measurement(m, eps)
-    if args.json:
-        print(json.dumps(card))
-    else:
-        for c in card["checks"]:
-            print(f"{'PASS' if c['pass'] else 'fail'}  {c['name']:<24} {c['value']:>9.3f}  [{c['low']}, {c['high']}]  {c['note']}")
-        print(f"{card['passed']} of {card['total']} checks pass")
-    return 0
+            raise RunDirError(f"{eps_path} is damaged ({type(e).__name__}: {e})") from None
+    return args, model, eps
+
+
+def format_card(card: dict) -> str:
+    lines = [f"{'PASS' if c['pass'] else 'fail'}  {c['name']:<24} {c['value']:>9.3f}  [{c['low']}, {c['high']}]  {c['note']}"
+             for c in card["checks"]]
+    return "\n".join(lines + [f"{card['passed']} of {card['total']} checks pass"])
