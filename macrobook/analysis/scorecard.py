@@ -294,7 +294,7 @@ def price_deviation_test(make_economy, learners, seed: int = 0, at_month: int = 
             acts = {k: v.clone() for k, v in first.items()}
             if j >= 0:
                 acts["firm"][:, firm, 0] = j
-            total = torch.zeros(e.num_envs, dtype=torch.float64)
+            total = torch.zeros(e.num_envs, dtype=torch.float64, device=e.device)
             o = None
             for h in range(horizon):
                 out = e.step(acts)
@@ -303,7 +303,7 @@ def price_deviation_test(make_economy, learners, seed: int = 0, at_month: int = 
                 acts = s(o)
             returns.append(total)
     base = returns[0]
-    gains = torch.stack([r - base for r in returns[1:]], -1).numpy()  # [E, 5]
+    gains = torch.stack([r - base for r in returns[1:]], -1).cpu().numpy()  # [E, 5]
     best = gains.argmax(-1)
     interior = float(np.mean((best > 0) & (best < len(PRICE_CHANGES) - 1)))
     return {"gains": gains, "best": best, "interior_share": interior,
@@ -311,12 +311,14 @@ def price_deviation_test(make_economy, learners, seed: int = 0, at_month: int = 
 
 
 def measure_monetary(learners, config, seed: int = 0, num_envs: int = 16, months: int = 132, burn_in: int = 12,
-                     irf_envs: int = 64, irf_months: int = 60, shock_at: int = 24, deterministic: bool = False) -> dict:
+                     irf_envs: int = 64, irf_months: int = 60, shock_at: int = 24, deterministic: bool = False,
+                     device="cpu") -> dict:
     """Everything the scorecard needs from trained (or rule) agents: a simulation frame, the
     +100 bp rate-shock response per economy, the Taylor fit and the deviation test.
 
     ``config`` is the :class:`~macrobook.envs.monetary.MonetaryConfig`; its ``sim_length`` is
-    raised so that no episode restarts inside the measurement."""
+    raised so that no episode restarts inside the measurement. ``device`` is where the economies
+    run (the learners' device)."""
     import dataclasses
 
     import torch
@@ -327,7 +329,7 @@ def measure_monetary(learners, config, seed: int = 0, num_envs: int = 16, months
     from .transmission import PolicySampler, rate_shock_irf
 
     cfg = dataclasses.replace(config, sim_length=max(config.sim_length, months, irf_months) + 1)
-    econ = MonetaryEconomy(cfg, num_envs=num_envs, device="cpu")
+    econ = MonetaryEconomy(cfg, num_envs=num_envs, device=device)
     sampler = PolicySampler(learners, seed, deterministic)
     hist = History()
     obs = econ.reset(seed=seed)
@@ -341,7 +343,7 @@ def measure_monetary(learners, config, seed: int = 0, num_envs: int = 16, months
     wide = lambda col: f.pivot(index="t", columns="env", values=col).to_numpy()  # noqa: E731
     fit = fit_taylor_rule(wide("policy_rate_annual"), wide("inflation_yoy"), wide("output_gap"),
                           inflation_target=cfg.inflation_target_annual)
-    make = lambda n: (lambda: MonetaryEconomy(cfg, num_envs=n, device="cpu"))  # noqa: E731
+    make = lambda n: (lambda: MonetaryEconomy(cfg, num_envs=n, device=device))  # noqa: E731
     irf, per_env = rate_shock_irf(make(irf_envs), learners, size=0.01, persistence=0.9, steps=irf_months,
                                   shock_at=shock_at, seed=seed + 1, deterministic=deterministic)
     dev = price_deviation_test(make(num_envs), learners, seed=seed + 2, at_month=burn_in + 12, deterministic=deterministic)

@@ -39,9 +39,9 @@ class MonetaryTrainConfig(Config):
 
     num_envs: int = 16
     rollout_len: int = 24
-    lr: float = 1e-3
+    lr: float = 3e-3
     gamma: float = 0.95          # monthly: a horizon of about 20 months
-    epochs: int = 2
+    epochs: int = 4               # PPO passes over each rollout
     minibatches: int = 2
     ent_coef: float = 0.01
     hidden: int = 64
@@ -83,7 +83,7 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--num-banks", type=int_arg("--num-banks", min=1), default=5)
     ap.add_argument("--num-envs", type=int_arg("--num-envs", min=1), default=16, help="parallel economies")
     ap.add_argument("--rollout-len", type=int_arg("--rollout-len", min=1), default=24, help="months per epoch")
-    ap.add_argument("--lr", type=float_arg("--lr", min=1e-8, max=1.0), default=1e-3)
+    ap.add_argument("--lr", type=float_arg("--lr", min=1e-8, max=1.0), default=3e-3)
     ap.add_argument("--no-zlb", action="store_true", help="let the policy rate go below zero (to -5%%)")
 
 
