@@ -178,7 +178,8 @@ def _add_scorecard(sub) -> None:
 def _scorecard(args) -> int:
     import argparse as _ap
 
-    from .analysis.scorecard import RunDirError, card_from_measurement, format_card, measure_monetary, read_run_dir
+    from .analysis.scorecard import (RunDirError, card_from_measurement, card_json, format_card, measure_monetary,
+                                     read_run_dir)
     from .recipes import monetary as recipe
 
     def fail(msg: str) -> int:
@@ -200,7 +201,7 @@ def _scorecard(args) -> int:
     except Exception as e:  # a checkpoint that does not match run.json, a truncated file, ...
         return fail(f"{model} is damaged or does not match run.json ({type(e).__name__}: {e})")
     card = card_from_measurement(measure_monetary(trainer.learners, trainer.economy.config, seed=args.seed), eps)
-    print(json.dumps(card) if args.json else format_card(card))
+    print(card_json(card) if args.json else format_card(card))
     return 0
 
 

@@ -401,6 +401,24 @@ def read_run_dir(run_dir) -> tuple[dict, "Path", Optional[dict]]:
     return args, model, eps
 
 
+def card_json(card: dict, indent=None) -> str:
+    """The card as strict JSON: non-finite numbers (an unmeasured check, an infinite bound) become
+    ``null``, so any JSON reader can load it."""
+    import json
+
+    def clean(x):
+        if isinstance(x, float) and not math.isfinite(x):
+            return None
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [clean(v) for v in x]
+        if isinstance(x, (np.floating, np.integer, np.bool_)):
+            return clean(x.item())
+        return x
+    return json.dumps(clean(card), indent=indent, allow_nan=False)
+
+
 def format_card(card: dict) -> str:
     lines = [f"{'PASS' if c['pass'] else 'fail'}  {c['name']:<24} {c['value']:>9.3f}  [{c['low']}, {c['high']}]  {c['note']}"
              for c in card["checks"]]
