@@ -119,3 +119,16 @@ def test_interest_on_reserves_is_financed_by_the_tax_and_interest_prints_no_mone
     d2 = money.dividends(torch.full((1,), 5.0, dtype=torch.float64), torch.full((1,), 3.0, dtype=torch.float64),
                          torch.full((1,), 2.0, dtype=torch.float64), 1.0)
     assert d2.item() == 1.0
+
+
+def test_sell_to_order_equals_the_per_agent_loop():
+    # the oracle: the same market cleared buyer by buyer and firm by firm in plain Python
+    from macrobook.bench.monetary import sell_to_order_loop
+
+    for tight in (0.05, 0.5, 5.0):
+        spend, price, cap = _market(3, E=3, B=6, K=5, tight=tight)
+        m = goods.sell_to_order(spend, price, cap, 6.0)
+        for e in range(3):
+            bought, spent, sold = sell_to_order_loop(spend[e].tolist(), price[e].tolist(), cap[e].tolist(), 6.0)
+            for name, loop in (("sold", sold), ("spent", spent), ("bought", bought)):
+                torch.testing.assert_close(m[name][e], torch.tensor(loop, dtype=torch.float64), msg=name)

@@ -242,3 +242,42 @@ def test_bench_case_runs_both_ways():
     case = bench_case(1, torch.device("cpu"), hidden=8, config=MonetaryConfig(num_banks=2, num_households=6, num_firms=3))
     case.batched_step()
     case.loop_step()
+
+
+def test_a_rate_rise_lowers_output_consumption_and_investment_under_fixed_rules():
+    # transmission checked before any learning: Taylor-rule central bank, (S, s) firms,
+    # plan-following households, +100 bp decaying by 10% a month, common random numbers
+    from macrobook.analysis.transmission import rate_shock_irf
+    from macrobook.recipes.monetary import reference_agents
+
+    cfg = MonetaryConfig(num_households=50, num_firms=10, sim_length=100)
+    irf, per = rate_shock_irf(lambda: MonetaryEconomy(cfg, num_envs=16, device="cpu"), reference_agents(),
+                              size=0.01, persistence=0.9, steps=30, shock_at=12, seed=0)
+    for col in ("output", "consumption", "investment"):
+        x = per[col][13:25].mean(0)  # months 1-12 after the shock, per economy
+        assert x.mean() + 2 * x.std(ddof=1) / len(x) ** 0.5 < 0, (col, x.mean())
+    assert irf.loc[0, "policy_rate_annual"] == pytest.approx(0.01, abs=1e-6)
+
+
+def test_rule_firms_best_one_month_deviation_is_interior():
+    # the old design's lesson as a test: with production to order the best price change is interior
+    from macrobook.analysis.scorecard import price_deviation_test
+    from macrobook.recipes.monetary import reference_agents
+
+    cfg = MonetaryConfig(num_households=50, num_firms=10, sim_length=100)
+    dev = price_deviation_test(lambda: MonetaryEconomy(cfg, num_envs=16, device="cpu"), reference_agents(), seed=0,
+                               at_month=12, deterministic=True)
+    assert dev["gains"].shape == (16, 5)
+    assert dev["interior_share"] > 0.5
+
+
+def test_train_in_phases_runs_every_phase_and_learns_only_the_named_types():
+    from macrobook.recipes.monetary import PHASES, MonetaryTrainConfig, train_in_phases
+
+    cfg = MonetaryConfig(num_banks=2, num_households=8, num_firms=3, sim_length=24)
+    tr, log = train_in_phases((1, 1, 1, 1), MonetaryTrainConfig(num_envs=2, rollout_len=4), cfg, seed=0)
+    assert list(log["phase"]) == [p[0] for p in PHASES]
+    assert log.loc[0, "active"] == "firm" and log.loc[2, "active"] == "central_bank"
+    assert set(tr.learners) == {"central_bank", "bank", "household", "firm"}
+    with pytest.raises(ConfigError, match="iterations"):
+        train_in_phases((1, 1), MonetaryTrainConfig(num_envs=2, rollout_len=4), cfg)
