@@ -250,13 +250,14 @@ def test_a_rate_rise_lowers_output_consumption_and_investment_under_fixed_rules(
     from macrobook.analysis.transmission import rate_shock_irf
     from macrobook.recipes.monetary import reference_agents
 
-    cfg = MonetaryConfig(num_households=50, num_firms=10, sim_length=100)
+    cfg = MonetaryConfig(sim_length=100)  # seed 002's sizes: 100 households, 20 firms
     irf, per = rate_shock_irf(lambda: MonetaryEconomy(cfg, num_envs=16, device="cpu"), reference_agents(),
                               size=0.01, persistence=0.9, steps=30, shock_at=12, seed=0)
     for col in ("output", "consumption", "investment"):
         x = per[col][13:25].mean(0)  # months 1-12 after the shock, per economy
         assert x.mean() + 2 * x.std(ddof=1) / len(x) ** 0.5 < 0, (col, x.mean())
-    assert irf.loc[0, "policy_rate_annual"] == pytest.approx(0.01, abs=1e-6)
+    # the shock raises the rate on impact (by less than 100 bp where the baseline sits at the lower bound)
+    assert 0.005 < irf.loc[0, "policy_rate_annual"] <= 0.01 + 1e-9
 
 
 def test_rule_firms_best_one_month_deviation_is_interior():
