@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -46,15 +47,33 @@ def store_outputs(executed: Path, dest: Path, seconds: float) -> None:
     flag (papermill's injected-parameters cell dropped: the defaults are the full setting)."""
     nb = json.loads(Path(executed).read_text())
     nb["cells"] = [c for c in nb["cells"] if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
-    pm_meta = nb["metadata"].get("papermill", {})
-    for key in ("input_path", "output_path", "environment_variables"):   # this machine's paths stay here
-        pm_meta.pop(key, None)
+    _strip_machine_paths(nb)
     nb["metadata"].setdefault("macrobook", {})["stored_outputs"] = {
         "quick": False, "seconds": round(seconds, 1), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "note": "executed in the full setting; `make book` renders these outputs instead of re-executing"}
     tmp = Path(dest).with_suffix(".tmp")
     tmp.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
     os.replace(tmp, dest)
+
+
+PAPERMILL_MACHINE_KEYS = ("input_path", "output_path", "environment_variables")
+
+
+def _strip_machine_paths(nb: dict) -> bool:
+    """Drop papermill's record of where it ran (absolute paths of this machine) from a notebook."""
+    pm_meta = nb.get("metadata", {}).get("papermill", {})
+    found = [k for k in PAPERMILL_MACHINE_KEYS if k in pm_meta]
+    for key in found:
+        pm_meta.pop(key)
+    return bool(found)
+
+
+def strip_machine_paths(nb_path: Path) -> None:
+    """Rewrite an executed notebook without papermill's paths: the book offers every executed chapter
+    as a download, and a reader must not receive this machine's file layout."""
+    nb = json.loads(Path(nb_path).read_text())
+    if _strip_machine_paths(nb):
+        Path(nb_path).write_text(json.dumps(nb, indent=1, ensure_ascii=False))
 
 
 def execute(src: Path, out_dir: Path, quick: bool, extra_params: dict | None = None) -> Path:
@@ -68,6 +87,8 @@ def execute(src: Path, out_dir: Path, quick: bool, extra_params: dict | None = N
     # the kernel inherits our environment: figures must render inline even if a test runner set Agg
     env_before = os.environ.get("MPLBACKEND")
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    # macrobook.widgets draws its sliders as precomputed client-side HTML (no kernel behind the page)
+    os.environ["MACROBOOK_STATIC"] = "1"
     try:
         pm.execute_notebook(
             str(src), str(out), parameters=params, cwd=str(src.parent), kernel_name="python3",
@@ -78,6 +99,8 @@ def execute(src: Path, out_dir: Path, quick: bool, extra_params: dict | None = N
             os.environ.pop("MPLBACKEND", None)
         else:
             os.environ["MPLBACKEND"] = env_before
+        os.environ.pop("MACROBOOK_STATIC", None)
+    strip_machine_paths(out)
     return out
 
 
@@ -122,6 +145,7 @@ def stage(executed_dir: Path, stage_dir: Path, only: list[str] | None = None) ->
     for nb in executed_dir.glob("*.ipynb"):
         shutil.copy2(nb, stage_dir / "notebooks" / nb.name)
         _hide_injected_parameters(stage_dir / "notebooks" / nb.name)
+        strip_machine_paths(stage_dir / "notebooks" / nb.name)
     for extra in ("figures",):
         if (NOTEBOOKS / extra).exists():
             shutil.copytree(NOTEBOOKS / extra, stage_dir / "notebooks" / extra)
@@ -170,7 +194,24 @@ def build(stage_dir: Path) -> None:
     print("+", " ".join(cmd), flush=True)
     subprocess.run(cmd, check=True)
     shutil.copytree(stage_dir / "_build" / "html", out / "html")
+    remote = remote_assets(out / "html")
+    if remote:
+        raise SystemExit("pages load assets from the network (the book must work offline):\n  " + "\n  ".join(remote))
     print(f"HTML book: {out / 'html' / 'index.html'}")
+
+
+# a script, stylesheet, image or frame fetched from another host when a page is read
+_REMOTE = re.compile(r"""<(?:script|img|iframe)\b[^>]*\bsrc=["'](?:https?:)?//[^"']+|"""
+                     r"""<link\b[^>]*\bhref=["'](?:https?:)?//[^"']+\.(?:css|js)\b[^"']*""", re.I)
+
+
+def remote_assets(html_dir: Path) -> list[str]:
+    """Every reference to an asset on another host in the built pages (links to read are fine)."""
+    found = []
+    for page in sorted(Path(html_dir).rglob("*.html")):
+        for m in _REMOTE.finditer(page.read_text(errors="replace")):
+            found.append(f"{page.relative_to(html_dir)}: {m.group(0)[:160]}")
+    return found
 
 
 def main(argv=None) -> int:
