@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 NOTEBOOKS = ROOT / "notebooks"
 CELL_TIMEOUT = 1800  # seconds; training cells in the full setting take minutes
 
@@ -194,10 +195,35 @@ def build(stage_dir: Path) -> None:
     print("+", " ".join(cmd), flush=True)
     subprocess.run(cmd, check=True)
     shutil.copytree(stage_dir / "_build" / "html", out / "html")
+    for page in (out / "html").rglob("*.html"):
+        _drop_duplicate_inline_scripts(page)
+    if any("widgets/embed-amd.js" in p.read_text(errors="replace") for p in (out / "html").rglob("*.html")):
+        from vendor_js import vendor   # pages with saved widget state: serve the widget manager ourselves
+        vendor(out / "html" / "_static" / "widgets")
     remote = remote_assets(out / "html")
     if remote:
         raise SystemExit("pages load assets from the network (the book must work offline):\n  " + "\n  ".join(remote))
     print(f"HTML book: {out / 'html' / 'index.html'}")
+
+
+def _drop_duplicate_inline_scripts(page: Path) -> None:
+    """sphinx-thebe's set-up runs twice under Jupyter Book 1 and writes ``const THEBE_JS_URL = ...``
+    into every page twice: the second copy is a SyntaxError in the reader's console. Keep the first
+    of identical inline scripts."""
+    text = page.read_text(errors="replace")
+    seen, changed = set(), False
+
+    def once(m):
+        nonlocal changed
+        if m.group(0) in seen:
+            changed = True
+            return ""
+        seen.add(m.group(0))
+        return m.group(0)
+
+    new = re.sub(r"<script>const THEBE_JS_URL[^<]*</script>", once, text)
+    if changed:
+        page.write_text(new)
 
 
 # a script, stylesheet, image or frame fetched from another host when a page is read
