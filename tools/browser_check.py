@@ -9,10 +9,10 @@ formulas MathJax typeset, images that did not load, and, for each scenario slide
 changed the figure and its text. Exit status 1 when any page fails (see ``failures``).
 
 How: the pages are copied to a temporary folder and a small probe script is put at the top of each
-page's ``<head>`` (the built book itself is not touched). Chromium runs with ``--dump-dom`` and a
-proxy that refuses every connection, the probe waits for MathJax to finish and writes its findings
-into the DOM, and this script reads them back. No Selenium, no driver, no download: only Debian's
-chromium.
+page's ``<head>`` (the built book itself is not touched). Headless Chromium runs with a proxy that
+refuses every connection; the probe waits for MathJax to finish, moves the sliders and writes its
+findings into the DOM, and this script reads them back over the DevTools protocol on a pipe
+(``--remote-debugging-pipe``). No Selenium, no driver, no port, no download: only Debian's chromium.
 """
 from __future__ import annotations
 
@@ -21,10 +21,12 @@ import html as htmlmod
 import json
 import os
 import re
+import select
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -134,22 +136,90 @@ def _inject(page: Path) -> None:
     page.write_text(text)
 
 
-def probe(chromium: str, page: Path, budget_ms: int = 20000, timeout_s: int = 120) -> dict:
+class _Pipe:
+    """Chromium's DevTools protocol over ``--remote-debugging-pipe`` (fd 3 in, fd 4 out, messages
+    separated by NUL): no websocket library, no driver, no port."""
+
+    def __init__(self, chromium: str, profile: str):
+        to_chrome_r, self._w = os.pipe()
+        self._r, from_chrome_w = os.pipe()
+
+        def fds():   # in the child: the pipe ends at fd 3 and 4, as Chromium expects
+            a, b = os.dup(to_chrome_r), os.dup(from_chrome_w)
+            os.dup2(a, 3)
+            os.dup2(b, 4)
+
+        self.proc = subprocess.Popen(
+            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--disable-extensions", "--disable-dev-shm-usage", f"--user-data-dir={profile}",
+             # the network is cut: every http(s) request goes to a proxy that refuses it
+             "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+             "--allow-file-access-from-files", "--remote-debugging-pipe", "about:blank"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            pass_fds=(3, 4), preexec_fn=fds)   # preexec runs before the close: keep 3 and 4
+        os.close(to_chrome_r)
+        os.close(from_chrome_w)
+        self._buf, self._id = b"", 0
+
+    def call(self, method: str, params: dict | None = None, session: str | None = None, timeout: float = 60):
+        self._id += 1
+        msg = {"id": self._id, "method": method, "params": params or {}}
+        if session:
+            msg["sessionId"] = session
+        os.write(self._w, json.dumps(msg).encode() + b"\0")
+        deadline = time.monotonic() + timeout
+        while True:
+            while b"\0" in self._buf:
+                raw, self._buf = self._buf.split(b"\0", 1)
+                reply = json.loads(raw)
+                if reply.get("id") == self._id:
+                    if "error" in reply:
+                        raise RuntimeError(f"{method}: {reply['error']}")
+                    return reply.get("result", {})
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self._r], [], [], left)[0]:
+                raise TimeoutError(f"{method}: no answer from chromium in {timeout} s")
+            chunk = os.read(self._r, 1 << 20)
+            if not chunk:
+                raise RuntimeError("chromium closed the pipe")
+            self._buf += chunk
+
+    def close(self):
+        try:
+            self.call("Browser.close", timeout=5)
+        except Exception:
+            pass
+        for fd in (self._w, self._r):
+            os.close(fd)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def probe(chromium: str, page: Path, timeout_s: float = 120) -> dict:
+    """Open ``page`` (probe already injected) and wait for the probe's report."""
     with tempfile.TemporaryDirectory(prefix="mb-chrome-") as profile:
-        cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               "--disable-extensions", "--disable-dev-shm-usage", f"--user-data-dir={profile}",
-               # the network is cut: every http(s) request goes to a proxy that refuses it
-               "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-               "--allow-file-access-from-files", f"--virtual-time-budget={budget_ms}",
-               "--dump-dom", page.as_uri()]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
-    m = re.search(r'<pre id="mb-probe-result"[^>]*>(.*?)</pre>', proc.stdout, re.S)
-    if not m:
-        return {"url": page.as_uri(), "probe": "no result (the page never finished loading)",
-                "stderr": proc.stderr[-2000:], "errors": [], "failed": [], "remote": [], "raw_tex": [],
-                "images_broken": [], "sliders": []}
-    return json.loads(htmlmod.unescape(m.group(1)))
+        cdp = _Pipe(chromium, profile)
+        try:
+            target = cdp.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+            session = cdp.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+            cdp.call("Page.navigate", {"url": page.as_uri()}, session)
+            deadline = time.monotonic() + timeout_s
+            while time.monotonic() < deadline:
+                got = cdp.call("Runtime.evaluate", {
+                    "expression": "(function(){var e=document.getElementById('mb-probe-result');"
+                                  "return e ? e.textContent : null})()", "returnByValue": True}, session)
+                value = got.get("result", {}).get("value")
+                if value:
+                    return json.loads(value)
+                time.sleep(0.25)
+        finally:
+            cdp.close()
+    return {"url": page.as_uri(), "probe": f"no result in {timeout_s:.0f} s (the page never finished loading)",
+            "errors": [], "failed": [], "remote": [], "raw_tex": [], "images_broken": [], "sliders": []}
 
 
 def failures(res: dict, page_name: str) -> list[str]:
@@ -193,9 +263,6 @@ def check(html_dir: Path, pages: list[str] | None = None, workers: int = 2) -> d
             _inject(t)
         with ThreadPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(lambda t: probe(chromium, t), targets))
-        for k, (t, res) in enumerate(zip(targets, results)):   # a slow start under load: once more, alone
-            if "probe" in res:
-                results[k] = probe(chromium, t, budget_ms=60000, timeout_s=300)
         report = {}
         for t, res in zip(targets, results):
             name = str(t.relative_to(copy))
