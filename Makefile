@@ -64,6 +64,8 @@ test: export OMP_NUM_THREADS = 1
 test: export MKL_NUM_THREADS = 1
 test: env
 	rm -rf $(QUICK_DIR)
+	@echo "== $$(date +%T) the library's walls (import-linter contracts in pyproject.toml)"
+	$(VENV)/bin/lint-imports --no-cache
 	@echo "== $$(date +%T) unit tests and every notebook (QUICK=True)"
 	$(PY) -m pytest tests -ra -n 2 --durations=15 -m "not slow"
 	@echo "== $$(date +%T) nbval: marked cells reproduce"

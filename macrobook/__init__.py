@@ -7,6 +7,6 @@ analysis tools and plots.
 from .config import Config, ConfigError
 from .utils import in_colab, resolve_device, seed_everything
 
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = ["Config", "ConfigError", "seed_everything", "resolve_device", "in_colab", "__version__"]

@@ -113,3 +113,37 @@ class Config:
     def replace(self, **changes: Any) -> "Config":
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
+
+
+# ----------------------------------------------------------------------------- command-line values
+def int_arg(flag: str, *, min: int | None = None, max: int | None = None):
+    """An argparse ``type=`` that accepts an integer in [min, max] and otherwise fails with one line
+    naming the flag and what is allowed. The one integer parser of the command line."""
+    import argparse
+
+    def parse(s: str) -> int:
+        try:
+            v = int(s)
+        except (TypeError, ValueError):
+            raise argparse.ArgumentTypeError(f"{flag} must be an integer {_range_text(min, max)}, got {s!r}")
+        if (min is not None and v < min) or (max is not None and v > max):
+            raise argparse.ArgumentTypeError(f"{flag} must be an integer {_range_text(min, max)}, got {v}")
+        return v
+
+    return parse
+
+
+def float_arg(flag: str, *, min: float | None = None, max: float | None = None):
+    """An argparse ``type=`` for a finite real number in [min, max] (NaN and infinities refused)."""
+    import argparse
+
+    def parse(s: str) -> float:
+        try:
+            v = float(s)
+        except (TypeError, ValueError):
+            v = float("nan")
+        if not math.isfinite(v) or (min is not None and v < min) or (max is not None and v > max):
+            raise argparse.ArgumentTypeError(f"{flag} must be a finite number {_range_text(min, max)}, got {s!r}")
+        return v
+
+    return parse

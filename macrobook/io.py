@@ -124,7 +124,7 @@ def save_checkpoint(
 
     Tensor names are ``<module>.<parameter>``; the header holds config, metadata and shapes.
     """
-    from . import __version__
+    from .version import __version__
 
     path = Path(path)
     if path.suffix != ".safetensors":
@@ -180,7 +180,7 @@ def load_checkpoint(
     Refuses, with a message naming what differs, a checkpoint of another format version, a
     missing or unexpected module or parameter, or a parameter of another shape.
     """
-    from . import __version__
+    from .version import __version__
 
     path = Path(path)
     header = read_checkpoint_header(path)

@@ -22,7 +22,7 @@ from torch import nn
 from torch.distributions import Beta, Categorical, Normal
 
 from .config import ConfigError
-from .envs.spaces import Box, Discrete, MultiDiscrete, Space
+from .contract import Box, Discrete, MultiDiscrete, Space
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "silu": nn.SiLU, "gelu": nn.GELU, "elu": nn.ELU}
 

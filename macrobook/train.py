@@ -16,9 +16,15 @@ A learner is anything with the protocol below (PPO, A2C, REINFORCE, ...):
 
 The curriculum says which types learn at each iteration; the others keep acting with their
 current policy (frozen), which is how Curry et al. (2022) stage learning.
+
+The resumable run loop behind ``python -m macrobook train`` lives here too (:func:`run`,
+:class:`RunDir`): a chapter's recipe (``macrobook.recipes.<economy>``) builds the trainer and
+writes its figures; this module trains, checkpoints and resumes.
 """
 from __future__ import annotations
 
+import signal
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +34,7 @@ import torch
 
 from .config import ConfigError
 from .envs.base import BatchedEconomy
-from .envs.history import History
+from .contract import History
 from .io import atomic_write_csv, load_checkpoint, read_checkpoint_header, save_checkpoint
 
 
@@ -263,3 +269,148 @@ class FixedPolicy:
 
     def optimizers(self):
         return {}
+
+
+# ============================================================================ the resumable run loop
+class RunDir:
+    """A run directory::
+
+        RUN_DIR/run.json                   economy, arguments, macrobook version
+        RUN_DIR/models/last.safetensors    written every --save-every epochs (atomically)
+        RUN_DIR/models/best.safetensors    the epoch with the best score so far
+        RUN_DIR/plots/*.png
+        RUN_DIR/logs/train_log.csv, logs/train_stats.json, ...
+    """
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.models = self.root / "models"
+        self.plots = self.root / "plots"
+        self.logs = self.root / "logs"
+
+    def make(self) -> "RunDir":
+        for d in (self.models, self.plots, self.logs):
+            d.mkdir(parents=True, exist_ok=True)
+        return self
+
+    @property
+    def last(self) -> Path:
+        return self.models / "last.safetensors"
+
+    @property
+    def best(self) -> Path:
+        return self.models / "best.safetensors"
+
+    def read_info(self) -> dict:
+        import json
+
+        p = self.root / "run.json"
+        if not p.exists():
+            raise SystemExit(f"{self.root} is not a macrobook run directory (no run.json)")
+        return json.loads(p.read_text())
+
+
+# settings whose change makes a checkpoint unusable (network shapes or the economy change)
+STRUCTURAL = ("num_households", "num_firms", "num_banks", "num_consumers", "economy", "open_economy")
+
+
+def default_score(trainer: Trainer, row: dict) -> float:
+    """Higher is better: the sum of the per-type mean rewards of the epoch."""
+    return float(sum(v for k, v in row.items() if k.startswith("reward/")))
+
+
+def run(recipe, args) -> RunDir:
+    """Train (or resume) ``recipe`` with the parsed ``args`` and write the run directory.
+
+    ``recipe`` is a module of :mod:`macrobook.recipes` with ``NAME``, ``build(args) -> Trainer``,
+    ``finish(trainer, run_dir, args)`` and optionally ``score(trainer, row)``. One epoch is one
+    ``trainer.train(1)``. Resuming: the same command again continues from ``models/last`` (weights,
+    optimizer state, epoch counter and log); ``args.fresh`` starts over. SIGTERM finishes the epoch,
+    saves and stops; Ctrl-C saves and exits with 130.
+    """
+    from tqdm.auto import tqdm
+
+    from .version import __version__
+    from .io import atomic_write_json
+    from .utils import seed_everything
+
+    economy = recipe.NAME
+    rd = RunDir(args.output_dir).make()
+    info = {"economy": economy, "args": {k: v for k, v in vars(args).items() if not callable(v)}}
+    seed_everything(args.seed)
+    trainer = recipe.build(args)
+    trainer.progress = False
+    if rd.last.exists() and not args.fresh:
+        old = rd.read_info()
+        if old.get("economy") != economy:
+            raise SystemExit(f"{rd.root} holds a {old.get('economy')!r} run; use another --output-dir or --fresh")
+        changed = [k for k in STRUCTURAL if k in old["args"] and old["args"].get(k) != info["args"].get(k)]
+        if changed:
+            raise SystemExit(
+                f"cannot resume {rd.root}: {', '.join('--' + c.replace('_', '-') for c in changed)} differ from the "
+                f"checkpoint ({', '.join(c + '=' + str(old['args'][c]) for c in changed)}); use --fresh or another --output-dir"
+            )
+        trainer.load(rd.last)
+        print(f"resuming from {rd.last} at epoch {trainer.iteration}", file=sys.stderr)
+    info["macrobook_version"] = __version__
+    atomic_write_json(rd.root / "run.json", info)
+    score = getattr(recipe, "score", default_score)
+    best = max((score(trainer, r) for r in trainer.records), default=-float("inf"))
+    bar = tqdm(total=args.epochs, initial=trainer.iteration, desc=f"train {economy}", disable=args.no_progress)
+    interrupted = {"flag": False}
+
+    def on_term(signum, frame):  # finish the epoch, save, stop
+        interrupted["flag"] = True
+
+    old_handler = signal.signal(signal.SIGTERM, on_term)
+    try:
+        while trainer.iteration < args.epochs and not interrupted["flag"]:
+            trainer.train(1)
+            s = score(trainer, trainer.records[-1])
+            if s > best:
+                best = s
+                trainer.save(rd.best, config=info["args"], metadata={"score": s})
+            if trainer.iteration % args.save_every == 0 or trainer.iteration == args.epochs:
+                trainer.save(rd.last, config=info["args"])
+            bar.update(1)
+            bar.set_postfix(score=f"{s:.4g}")
+    except KeyboardInterrupt:
+        trainer.save(rd.last, config=info["args"])
+        bar.close()
+        print(f"interrupted: saved {rd.last} at epoch {trainer.iteration}; run the same command to resume", file=sys.stderr)
+        raise SystemExit(130)
+    finally:
+        signal.signal(signal.SIGTERM, old_handler)
+    trainer.save(rd.last, config=info["args"])
+    bar.close()
+    if interrupted["flag"]:
+        print(f"stopped: saved {rd.last} at epoch {trainer.iteration}", file=sys.stderr)
+        return rd
+    recipe.finish(trainer, rd, args)
+    return rd
+
+
+def load_run(run_dir: str | Path, recipes: Mapping[str, object], model: str = "last", device: Optional[str] = None,
+             with_optimizers: bool = False):
+    """Rebuild the trainer of a finished run and load its weights.
+
+    Returns ``(recipe, args, trainer, run_dir)``. ``recipes`` maps economy names to recipe modules.
+    """
+    import argparse
+
+    rd = RunDir(run_dir)
+    info = rd.read_info()
+    economy = info.get("economy")
+    if economy not in recipes:
+        raise SystemExit(f"{rd.root}: unknown economy {economy!r} in run.json; known: {sorted(recipes)}")
+    recipe = recipes[economy]
+    targs = argparse.Namespace(**info["args"])
+    if device:
+        targs.device = device
+    path = rd.models / f"{model}.safetensors"
+    if not path.exists():
+        raise SystemExit(f"{rd.root}: no checkpoint {path}; train first")
+    trainer = recipe.build(targs)
+    trainer.progress = False
+    trainer.load(path, with_optimizers=with_optimizers)
+    return recipe, targs, trainer, rd

@@ -6,7 +6,8 @@ import torch
 from macrobook.analysis import business_cycles as bc
 from macrobook.analysis import nk
 from macrobook.analysis.inequality import gini, lorenz
-from macrobook.analysis.taylor import TaylorRuleCentralBank, fit_taylor_rule
+from macrobook.analysis.taylor import fit_taylor_rule
+from macrobook.recipes.monetary import TaylorRuleCentralBank
 
 
 def _synthetic(phi_pi, phi_y, rho=None, n=600, seed=0, noise=0.001):

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from macrobook.analysis import best_response as br
-from macrobook.runs.rbc import RBCTrainConfig, evaluation_economy, full_model, make_trainer
+from macrobook.recipes.rbc import RBCTrainConfig, evaluation_economy, full_model, make_trainer
 
 torch.set_num_threads(1)
 
@@ -110,7 +110,7 @@ def test_train_until_epsilon_stops_at_the_bounds_or_the_budget():
 def test_evaluations_feed_every_step_its_own_observation():
     """rollout_summary and mean_rewards must show the policies each step's state, not the first
     one (a bug the draft had: evaluated agents kept acting on the t = 0 prices and wages)."""
-    from macrobook.runs.rbc import rollout_summary
+    from macrobook.recipes.rbc import rollout_summary
 
     tr = make_trainer(small(), seed=0, device="cpu")
     t_idx = tr.economy.specs["government"].obs_names.index("time (/T)")

@@ -11,9 +11,9 @@ from macrobook.envs.cournot import (
     CournotEconomy,
     best_response_on_grid,
     clear_market,
-    cournot_step_loop,
     expected_profit_on_grid,
 )
+from macrobook.bench.cournot import cournot_step_loop
 
 torch.set_num_threads(1)
 
@@ -186,7 +186,7 @@ def test_bad_actions_are_refused():
 @pytest.mark.parametrize("action_space", ["discrete", "box"])
 def test_python_loop_reference_follows_the_batched_economy(action_space):
     """The per-agent loop that the bench times computes the same economy, period by period."""
-    from macrobook.envs.cournot import CournotLoop
+    from macrobook.bench.cournot import CournotLoop
 
     cfg = CournotConfig(num_firms=3, action_space=action_space, episode_length=5)
     econ = CournotEconomy(cfg, num_envs=6, device="cpu")
@@ -206,9 +206,9 @@ def test_python_loop_reference_follows_the_batched_economy(action_space):
 
 
 def test_bench_case_runs_both_ways():
-    from macrobook.bench import run_bench
+    from macrobook.bench import CASES, run_bench
 
-    res = run_bench("cournot", num_envs_list=(2,), device="cpu", min_seconds=0.05)
+    res = run_bench(CASES["cournot"], num_envs_list=(2,), device="cpu", min_seconds=0.05)
     row = res["results"][0]
     assert row["num_envs"] == 2 and row["agents_per_env"] == 10
     assert row["batched_agent_steps_per_s"] > 0 and row["loop_agent_steps_per_s"] > 0

@@ -5,8 +5,8 @@ import torch
 
 from macrobook.algos.ddpg import DDPG, DDPGConfig, ReplayBuffer, soft_update
 from macrobook.config import ConfigError
-from macrobook.envs.base import AgentSpec
-from macrobook.envs.spaces import Box
+from macrobook.contract import AgentSpec
+from macrobook.contract import Box
 from macrobook.nets import QCritic
 
 torch.set_num_threads(1)
@@ -51,7 +51,7 @@ def test_exploration_stays_in_box_and_config_errors():
     with pytest.raises(ConfigError, match="tau"):
         DDPGConfig(tau=0.0)
     with pytest.raises(ConfigError, match="Box"):
-        from macrobook.envs.spaces import Discrete
+        from macrobook.contract import Discrete
         DDPG(AgentSpec(1, 3, Discrete(2)))
 
 

@@ -303,7 +303,7 @@ def test_cli_writes_transcript_expectations_figure_and_summary(tmp_path, capsys)
     assert s["steps"] == 3 and s["offline_stand_in"] is True and set(s["fallbacks"]) >= {"no_json", "call_failed"}
     # a bad value: exit code 2 and a message naming the field
     assert main(["llm", "diverseland", "--steps", "0", "--output-dir", str(tmp_path / "bad")]) == 2
-    assert "SimulationConfig.steps must be an integer >= 1, got 0" in capsys.readouterr().err
+    assert "--steps must be an integer >= 1, got 0" in capsys.readouterr().err
 
 
 def test_same_seed_same_numbers_with_pretrained_actors():

@@ -175,7 +175,10 @@ def test_retry_with_backoff_then_success(first):
 
 def test_cli_records_against_a_local_server_then_replays_without_it(tmp_path, monkeypatch, capsys):
     """The CLI with --base-url alone (no key), recording to a cache; then replay with the server gone."""
-    from macrobook.llm.cli import main
+    from macrobook.cli import main as cli_main
+
+    def main(argv):
+        return cli_main(["llm", *argv])
 
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     common = ["diverseland", "--steps", "2", "--seed", "0", "--pretrain-steps", "8", "--re-draws", "4",

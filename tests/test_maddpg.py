@@ -4,9 +4,10 @@ import torch
 
 from macrobook.algos.maddpg import MADDPG, MADDPGConfig, evaluate, train
 from macrobook.config import ConfigError
-from macrobook.envs.base import AgentSpec, BatchedEconomy, StepResult
+from macrobook.contract import AgentSpec, StepResult
+from macrobook.envs.base import BatchedEconomy
 from macrobook.envs.six_sector import SixSectorConfig, SixSectorEconomy
-from macrobook.envs.spaces import Box, Discrete
+from macrobook.contract import Box, Discrete
 
 torch.set_num_threads(1)
 

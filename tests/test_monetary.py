@@ -180,7 +180,7 @@ def test_bad_config_raises_config_error_naming_the_field(field, value):
 
 def test_crn_impulse_response_is_exactly_zero_before_the_shock_and_without_one():
     from macrobook.analysis.transmission import crn_impulse_response
-    from macrobook.runs.monetary import MonetaryTrainConfig, make_trainer
+    from macrobook.recipes.monetary import MonetaryTrainConfig, make_trainer
 
     cfg = MonetaryConfig(num_banks=2, num_households=12, num_firms=3, sim_length=40)
     tr = make_trainer(MonetaryTrainConfig(num_envs=3, rollout_len=4), cfg, seed=0, device="cpu")
@@ -194,9 +194,9 @@ def test_crn_impulse_response_is_exactly_zero_before_the_shock_and_without_one()
 
 
 def test_policy_sampler_follows_the_policy_and_shares_draws_across_runs():
-    from macrobook.analysis.taylor import TaylorRuleCentralBank
+    from macrobook.recipes.monetary import TaylorRuleCentralBank
     from macrobook.analysis.transmission import PolicySampler
-    from macrobook.runs.monetary import MonetaryTrainConfig, make_trainer
+    from macrobook.recipes.monetary import MonetaryTrainConfig, make_trainer
 
     cfg = MonetaryConfig(num_banks=2, num_households=50, num_firms=3, sim_length=40)
     tr = make_trainer(MonetaryTrainConfig(num_envs=40, rollout_len=4), cfg, seed=0, device="cpu")
@@ -214,10 +214,10 @@ def test_policy_sampler_follows_the_policy_and_shares_draws_across_runs():
 
 
 def test_bench_case_runs_both_ways():
-    from macrobook.bench import run_bench
-    from macrobook.envs.monetary import bench_case
+    from macrobook.bench import CASES, run_bench
+    from macrobook.bench.monetary import bench_case
 
-    res = run_bench("monetary", num_envs_list=(2,), device="cpu", min_seconds=0.01)
+    res = run_bench(CASES["monetary"], num_envs_list=(2,), device="cpu", min_seconds=0.01)
     row = res["results"][0]
     assert row["agents_per_env"] == 1 + 5 + 100 + 20 and row["speedup"] > 0
     # a small economy through both paths (a crash in either fails the test)

@@ -5,14 +5,14 @@ import sys
 
 import pytest
 
-from macrobook.runs import common
+from macrobook.cli import main
 
 TINY = ["--sim-length", "12", "--num-households", "8", "--num-firms", "3", "--num-banks", "2",
         "--num-envs", "2", "--rollout-len", "4", "--seed", "0", "--device", "cpu", "--no-progress"]
 
 
 def _train(tmp_path, epochs, *extra):
-    return common.train_main(["monetary", "--epochs", str(epochs), "--output-dir", str(tmp_path / "run"), *TINY, *extra])
+    return main(["train", "monetary", "--epochs", str(epochs), "--output-dir", str(tmp_path / "run"), *TINY, *extra])
 
 
 def test_train_writes_the_seed_layout_and_resumes(tmp_path):
@@ -31,7 +31,7 @@ def test_train_writes_the_seed_layout_and_resumes(tmp_path):
     import pandas as pd
     log = pd.read_csv(run / "logs/train_log.csv")
     assert list(log["iteration"]) == [0, 1, 2]
-    assert common.eval_main(["--model-path", str(run / "models/best"), "--steps", "6"]) == 0
+    assert main(["eval", "--model-path", str(run / "models/best"), "--steps", "6"]) == 0
     assert (run / "eval/simulation_history.csv").exists()
 
 
@@ -46,7 +46,7 @@ def test_bad_flags_give_clear_errors(tmp_path, flag, value, msg):
 
 
 def test_an_interrupted_run_keeps_every_finished_epoch_and_resumes(tmp_path, monkeypatch):
-    from macrobook.runs import monetary
+    from macrobook.recipes import monetary
 
     real_build = monetary.build
 

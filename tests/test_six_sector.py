@@ -8,7 +8,8 @@ import torch
 
 from macrobook.config import ConfigError
 from macrobook.envs.six_sector import (SHOCKS, SixSectorConfig, SixSectorEconomy, bank_balance_gap, money_stock,
-                                       step_draws, transition, transition_loop)
+                                       step_draws, transition)
+from macrobook.bench.six_sector import transition_loop
 
 torch.set_num_threads(1)
 

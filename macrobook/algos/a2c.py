@@ -35,7 +35,7 @@ import torch
 from torch import nn
 
 from ..config import Config, check, check_choice, check_float
-from ..envs.base import AgentSpec
+from ..contract import AgentSpec
 from ..nets import ACTIVATIONS, Actor, Critic
 from ..utils import resolve_device
 from .ppo import gae

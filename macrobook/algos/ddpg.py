@@ -51,8 +51,8 @@ import torch
 from torch import nn
 
 from ..config import Config, ConfigError, check_float, check_int, check
-from ..envs.base import AgentSpec
-from ..envs.spaces import Box
+from ..contract import AgentSpec
+from ..contract import Box
 from ..nets import DeterministicActor, QCritic
 
 

@@ -59,8 +59,8 @@ import torch
 from torch import nn
 
 from ..config import Config, ConfigError, check, check_choice, check_float, check_int
-from ..envs.base import AgentSpec
-from ..envs.spaces import Box
+from ..contract import AgentSpec
+from ..contract import Box
 from ..nets import DeterministicActor, QCritic
 from .ddpg import ReplayBuffer, gaussian_exploration, soft_update
 
@@ -331,7 +331,7 @@ def train(economy, learner: MADDPG, iterations: int, steps_per_iteration: int = 
 def evaluate(economy, learner_or_policy, steps: int, seed: int = 12345):
     """Run the deterministic policies (no noise) for ``steps`` periods from ``reset(seed)``.
     Returns ``(History, {type: mean reward per agent per period})``."""
-    from ..envs.history import History
+    from ..contract import History
 
     policy = learner_or_policy.policy() if isinstance(learner_or_policy, MADDPG) else learner_or_policy
     obs = economy.reset(seed=seed)

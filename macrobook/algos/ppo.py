@@ -36,7 +36,7 @@ import torch
 from torch import nn
 
 from ..config import Config, ConfigError, check, check_choice, check_float, check_int
-from ..envs.base import AgentSpec
+from ..contract import AgentSpec
 from ..nets import ACTIVATIONS, Actor, Critic
 from ..utils import resolve_device
 

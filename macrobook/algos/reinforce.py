@@ -38,7 +38,7 @@ import torch
 from torch import nn
 
 from ..config import Config, check, check_choice, check_float, check_int
-from ..envs.base import AgentSpec
+from ..contract import AgentSpec
 from ..nets import ACTIVATIONS, Actor, Critic
 from ..utils import resolve_device
 

@@ -38,12 +38,8 @@ CLI: ``python -m macrobook best-response RUN_DIR [--iterations N] [--json]``.
 """
 from __future__ import annotations
 
-import argparse
 import copy
-import json
 import math
-import sys
-from pathlib import Path
 from typing import Callable, Dict, Iterable, Optional
 
 import torch
@@ -285,74 +281,3 @@ def train_until_epsilon(trainer, untrained, eval_economy, iterations: int, check
             break
     return {"reached": reached, "iterations": trainer.iteration, "train_seconds": train_s,
             "check_seconds": check_s, "wall_seconds": time.perf_counter() - t_start, "checks": checks}
-
-
-# ----------------------------------------------------------------------------- CLI
-def main(argv=None) -> int:
-    from ..runs.common import RunDir, _load_module, nonneg_int, positive_int
-
-    ap = argparse.ArgumentParser(prog="python -m macrobook best-response",
-                                 description="epsilon of each agent type by best-response retraining")
-    ap.add_argument("run_dir", help="a run directory written by `python -m macrobook train ...`")
-    ap.add_argument("--iterations", type=positive_int("--iterations"), default=None,
-                    help="retraining iterations per type (default: 20%% of the run's epochs)")
-    ap.add_argument("--episodes", type=positive_int("--episodes"), default=2, help="evaluation episodes")
-    ap.add_argument("--seed", type=nonneg_int("--seed"), default=777)
-    ap.add_argument("--types", nargs="+", default=None, help="agent types to check (default: all learned)")
-    ap.add_argument("--model", choices=["last", "best"], default="last")
-    ap.add_argument("--device", default=None)
-    ap.add_argument("--baseline", choices=["own", "profile"], default="own",
-                    help="what the training gain is measured against: this type untrained among the learned others "
-                         "(own, default) or every type untrained (profile)")
-    ap.add_argument("--ent-coef", type=float, default=0.0,
-                    help="entropy bonus while retraining (default 0: the reward itself, as the paper's vanilla PG)")
-    ap.add_argument("--json", action="store_true", help="print JSON only")
-    args = ap.parse_args(argv)
-    run = RunDir(args.run_dir)
-    info = run.read_info()
-    mod = _load_module(info["economy"])
-    targs = argparse.Namespace(**info["args"])
-    if args.device:
-        targs.device = args.device
-    path = run.models / f"{args.model}.safetensors"
-    if not path.exists():
-        raise SystemExit(f"{args.run_dir}: no checkpoint {path}; train first")
-    from ..utils import seed_everything
-
-    seed_everything(int(targs.seed))
-    untrained = mod.build(targs)        # the same seed rebuilds the initial (untrained) policies
-    trainer = mod.build(targs)
-    trainer.load(path, with_optimizers=True)
-    trainer.progress = False
-    bad = set(args.types or []) - set(trainer.learners)
-    if bad:
-        raise SystemExit(f"--types: unknown {sorted(bad)}; known: {sorted(trainer.learners)}")
-    iterations = args.iterations or max(1, int(0.2 * int(getattr(targs, "epochs", 50))))
-    prepare = getattr(mod, "full_model", None)
-    make_eval = getattr(mod, "evaluation_economy", None)
-    eval_econ = make_eval(trainer) if make_eval else copy.deepcopy(trainer.economy)
-    if args.ent_coef < 0:
-        raise SystemExit(f"--ent-coef must be >= 0, got {args.ent_coef}")
-    table = epsilon_table(trainer, untrained, eval_econ, iterations, args.types, args.episodes, args.seed, prepare,
-                          ent_coef=args.ent_coef, baseline=args.baseline)
-    records = [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}  # NaN -> null
-               for r in table.to_dict("records")]
-    result = {"run_dir": str(Path(args.run_dir)), "model": args.model, "iterations": iterations,
-              "baseline": args.baseline, "ent_coef": args.ent_coef,
-              "paper_bounds": PAPER_BOUNDS, "all_within_bounds": within_bounds(table), "types": records}
-    from ..io import atomic_write_json
-
-    atomic_write_json(run.logs / "best_response.json", result)
-    if args.json:
-        print(json.dumps(result, indent=2, default=float))
-    else:
-        for r in result["types"]:
-            eps = r.get("epsilon")
-            eps_s = f"{eps:.2%}" if eps is not None else "undefined (no gain in training)"
-            print(f"{r['type']:>10}: reward {r['reward_before']:.4g} -> {r['reward_after']:.4g} after "
-                  f"{iterations} iterations; epsilon {eps_s} (paper bound {PAPER_BOUNDS.get(r['type'], float('nan')):.0%})")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

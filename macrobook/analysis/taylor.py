@@ -1,4 +1,5 @@
-"""Taylor-rule fits of a learned central bank, and a Taylor (1993) rule as a learner.
+"""Taylor-rule fits of a learned central bank. (The Taylor-rule central bank itself, a rule agent,
+lives in :mod:`macrobook.recipes.monetary`.)
 
 Taylor (1993) writes the rule as ``i = r* + pi + 0.5 (pi - pi*) + 0.5 y``: the total response to
 inflation is ``1 + 0.5 = 1.5``. We fit the general form
@@ -19,10 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
-
-from ..envs.monetary import RATE_CHANGES_BP
-from ..train import FixedPolicy
 
 Z95 = 1.959963984540054
 
@@ -136,32 +133,3 @@ def fit_taylor_rule(rate, inflation, output_gap, inflation_target: float = 0.02,
     se["r_star"] = float(np.sqrt(se["intercept"] ** 2 + (inflation_target * se["phi_pi"]) ** 2))  # ignoring covariance
     return TaylorFit(float(phi_pi), float(phi_y), float(c), float(r_star), {k: float(v) for k, v in se.items()},
                      None if rho is None else float(rho), float(r2), int(n), tuple(flat))
-
-
-class TaylorRuleCentralBank(FixedPolicy):
-    """A central bank that follows ``i* = r* + pi + 0.5 (pi - pi*) + 0.5 y`` (Taylor 1993, with
-    ``phi_pi = 1.5`` total and ``phi_y = 0.5``) as closely as the discrete action grid allows:
-    each month it picks the rate change in {-50, ..., +50} bp that lands nearest ``i*``.
-
-    Implements the learner protocol (it never learns). It reads the central bank's
-    observation of :class:`~macrobook.envs.monetary.MonetaryEconomy`: 12-month inflation,
-    the output gap and the current policy rate. ``phi_pi`` and ``phi_y`` are the total responses.
-    """
-
-    def __init__(self, phi_pi: float = 1.5, phi_y: float = 0.5, r_star: float = 0.02, inflation_target: float = 0.02,
-                 inflation_obs: int = 1):
-        self.phi_pi, self.phi_y, self.r_star, self.target = phi_pi, phi_y, r_star, inflation_target
-        self.inflation_obs = inflation_obs  # 1 = 12-month inflation (pp), 0 = monthly annualized
-        self.changes = torch.tensor(RATE_CHANGES_BP) / 1e4
-
-    def rule_rate(self, obs: torch.Tensor) -> torch.Tensor:
-        pi = obs[..., self.inflation_obs] / 100
-        gap = obs[..., 3] / 100
-        return self.r_star + self.target + self.phi_pi * (pi - self.target) + self.phi_y * gap
-
-    def act(self, obs: torch.Tensor, deterministic: bool = False):
-        current = obs[..., 5] / 100
-        want = self.rule_rate(obs)
-        ch = self.changes.to(obs.device)
-        a = (current.unsqueeze(-1) + ch - want.unsqueeze(-1)).abs().argmin(-1)
-        return a, {"action": a}

@@ -13,56 +13,14 @@ tensor operations (``macrobook.markets``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Dict, Mapping
 
 import torch
 
 from ..config import ConfigError
 from ..utils import resolve_device
-from .spaces import Space
+from ..contract import AgentSpec, StepResult
 
-
-@dataclass(frozen=True)
-class AgentSpec:
-    """What one agent type looks like to a learner.
-
-    count:   number of agents of this type in each economy
-    obs_dim: length of one agent's observation vector
-    action:  the action space of one agent
-    obs_names: optional names (with units) of the observation entries, for readers
-    """
-
-    count: int
-    obs_dim: int
-    action: Space
-    obs_names: tuple[str, ...] | None = None
-
-    def __post_init__(self):
-        if self.count < 1:
-            raise ConfigError(f"AgentSpec.count must be >= 1, got {self.count}")
-        if self.obs_dim < 1:
-            raise ConfigError(f"AgentSpec.obs_dim must be >= 1, got {self.obs_dim}")
-        if self.obs_names is not None and len(self.obs_names) != self.obs_dim:
-            raise ConfigError(f"AgentSpec.obs_names must have obs_dim={self.obs_dim} names, got {len(self.obs_names)}")
-
-
-@dataclass
-class StepResult:
-    """What ``step`` returns.
-
-    obs:    {type: [E, n, obs_dim]} observation after the step (after auto-reset where done)
-    reward: {type: [E, n]}
-    done:   [E] bool, the episode of that economy ended at this step
-    macro:  {name: [E]} aggregates of this step (before any auto-reset)
-    info:   anything else (e.g. ``{"final_obs": ...}``)
-    """
-
-    obs: Dict[str, torch.Tensor]
-    reward: Dict[str, torch.Tensor]
-    done: torch.Tensor
-    macro: Dict[str, torch.Tensor]
-    info: dict = field(default_factory=dict)
 
 
 class BatchedEconomy:

@@ -55,8 +55,9 @@ from typing import Dict, Mapping
 import torch
 
 from ..config import Config, check, check_choice, check_float, check_int
-from .base import AgentSpec, BatchedEconomy, StepResult
-from .spaces import Box
+from ..contract import AgentSpec, StepResult
+from .base import BatchedEconomy
+from ..contract import Box
 
 OBS_NAMES = ("log_wealth",)
 

@@ -40,8 +40,9 @@ from typing import Dict, Mapping
 import torch
 
 from ..config import Config, check, check_float, check_int
-from .base import AgentSpec, BatchedEconomy, StepResult
-from .spaces import Box
+from ..contract import AgentSpec, StepResult
+from .base import BatchedEconomy
+from ..contract import Box
 
 GOODS = ("basic", "tech", "green")
 HOUSEHOLDS = ("Household A", "Household B", "Household C")

@@ -42,8 +42,9 @@ import torch
 
 from ..config import Config, ConfigError, check, check_float, check_int
 from ..markets import credit, goods, labor
-from .base import AgentSpec, BatchedEconomy, StepResult
-from .spaces import Discrete, MultiDiscrete
+from ..contract import AgentSpec, StepResult
+from .base import BatchedEconomy
+from ..contract import Discrete, MultiDiscrete
 
 AGENT_TYPES = ("central_bank", "bank", "household", "firm")
 
@@ -669,36 +670,3 @@ class MonetaryEconomy(BatchedEconomy):
     def money(self) -> torch.Tensor:
         """The money stock ``[E]``: all household and firm deposits."""
         return self.state["hh_deposits"].sum(1) + self.state["firm_deposits"].sum(1)
-
-
-def bench_case(num_envs: int, device: torch.device, hidden: int = 64, config: MonetaryConfig | None = None):
-    """For ``macrobook bench monetary``: one month with the policy forward pass, batched vs a loop.
-
-    Batched: one (randomly initialised) actor per agent type on ``[E, n, obs_dim]`` and one
-    :meth:`MonetaryEconomy.step` for all ``num_envs`` economies. Loop: the same actors called
-    once per agent on a ``[1, obs_dim]`` observation, and each economy stepped on its own
-    (``num_envs`` separate one-economy instances, on the CPU). Unlike the Cournot and RBC
-    benches, the loop does not rewrite the markets in plain Python numbers: within one economy
-    they stay vectorised over agents, so the ratio understates what a fully per-agent
-    implementation would cost.
-    """
-    from ..bench import BenchCase, policy_actors
-
-    cfg = config or MonetaryConfig(sim_length=1_000_000)
-    econ = MonetaryEconomy(cfg, num_envs=num_envs, device=device)
-    batched_step, loop_actors = policy_actors(econ, hidden, device)
-
-    singles = [MonetaryEconomy(cfg, num_envs=1, device="cpu") for _ in range(num_envs)]
-    loop_obs = [e.reset(seed=i) for i, e in enumerate(singles)]
-
-    def loop_step():
-        for i, e in enumerate(singles):
-            acts = {}
-            for k, spec in e.specs.items():
-                rows = [loop_actors[k].act(loop_obs[i][k][0, j][None])[0][0] for j in range(spec.count)]
-                acts[k] = torch.stack(rows).unsqueeze(0)
-            loop_obs[i] = e.step(acts).obs
-
-    sync = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
-    return BenchCase(batched_step=batched_step, loop_step=loop_step,
-                     agents_per_env=1 + cfg.num_banks + cfg.num_households + cfg.num_firms, sync=sync)

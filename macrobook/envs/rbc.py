@@ -42,8 +42,9 @@ from typing import Dict, Mapping
 import torch
 
 from ..config import Config, ConfigError, check, check_choice, check_float, check_int
-from .base import AgentSpec, BatchedEconomy, StepResult
-from .spaces import Discrete, MultiDiscrete
+from ..contract import AgentSpec, StepResult
+from .base import BatchedEconomy
+from ..contract import Discrete, MultiDiscrete
 
 AGENT_TYPES = ("consumer", "firm", "government")
 
@@ -483,124 +484,3 @@ class RBCEconomy(BatchedEconomy):
 
 def _bcast(mask: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     return mask.reshape(mask.shape + (1,) * (like.dim() - 1))
-
-
-# ----------------------------------------------------------------------------- reference loop
-def reference_step_loop(econ: RBCEconomy, s: RBCState, actions: Mapping[str, torch.Tensor]):
-    """The same step written the obvious way: Python loops over economies and agents,
-    Python floats. Slow on purpose: the benchmark's baseline and the batched step's oracle.
-    Returns (next_state, raw rewards) as tensors shaped like :meth:`RBCEconomy.transition`."""
-    cfg = econ.config
-    n, F = econ.num_consumers, econ.num_firms
-    W, m = len(cfg.wage_grid), len(cfg.tax_grid)
-    E = s.price.shape[0]
-    L = lambda x: x.detach().cpu().tolist()  # noqa: E731
-    ca, fa, ga = L(actions["consumer"]), L(actions["firm"]), L(actions["government"])
-    theta, alpha = L(econ.theta), L(econ.alpha)
-    out = {k: L(v) for k, v in s.__dict__.items()}
-    cr, fr, gr = [], [], []
-    for e in range(E):
-        price, wage, stock = out["price"][e], out["wage"][e], out["inventory"][e]
-        tau, sigma = out["income_tax"][e], out["corporate_tax"][e]
-        budgets = out["consumer_budget"][e]
-        wanted = []
-        for j in range(n):
-            d = [float(x) for x in ca[e][j][:F]]
-            cost = sum(d[g] * price[g] for g in range(F))
-            if cost > budgets[j]:
-                d = [x * max(budgets[j], 0.0) / cost for x in d]
-            wanted.append(d)
-        total = [sum(wanted[j][g] for j in range(n)) for g in range(F)]
-        over = [total[g] > 0 and total[g] > stock[g] for g in range(F)]
-        consumed = [[wanted[j][g] * (stock[g] / total[g] if over[g] else 1.0) for g in range(F)] for j in range(n)]
-        sales = [sum(consumed[j][g] for j in range(n)) for g in range(F)]
-        left = [0.0 if over[g] else max(stock[g] - sales[g], 0.0) for g in range(F)]
-        hours_at = [0.0] * F
-        revenue_tax, c_rew, new_budget = 0.0, [], []
-        for j in range(n):
-            h = cfg.hours_grid[ca[e][j][F]]
-            k = ca[e][j][F + 1]
-            hours_at[k] += h
-            income = wage[k] * h
-            revenue_tax += tau * income
-            util = sum(((consumed[j][g] + 1) ** (1 - cfg.crra) - 1) / (1 - cfg.crra) for g in range(F))
-            c_rew.append(util - 0.5 * theta[j] * econ.labor_cost_scale * h)
-            spend = sum(consumed[j][g] * price[g] for g in range(F))
-            new_budget.append(max(budgets[j] - spend, 0.0) + income * (1 - tau))
-        f_rew, inv, cap, fb = [], [], [], []
-        tech = cfg.technology * torch.exp(torch.tensor(out["log_productivity"][e])).item()
-        for i in range(F):
-            exp_ = min(max(left[i], 0.0), cfg.importer_quantity) if (cfg.variant == "open" and price[i] >= cfg.importer_price) else 0.0
-            gross = (sales[i] + exp_) * price[i] - hours_at[i] * wage[i]
-            invest = max(cfg.investment_share * gross, 0.0)
-            profit = gross - invest
-            ctax = sigma * max(profit, 0.0)
-            revenue_tax += ctax
-            f_rew.append(profit - ctax)
-            y = tech * out["capital"][e][i] ** (1 - alpha[i]) * hours_at[i] ** alpha[i]
-            inv.append(left[i] - exp_ + y)
-            cap.append(out["capital"][e][i] + invest)
-            fb.append(out["firm_budget"][e][i] + profit - ctax)
-        new_budget = [b + revenue_tax / n for b in new_budget]
-        if cfg.interest_rate > 0:
-            new_budget = [b * (1 + cfg.interest_rate) for b in new_budget]
-            fb = [b * (1 + cfg.interest_rate) if b > 0 else b for b in fb]
-        prices_next, wages_next = [], []
-        for i in range(F):
-            p_idx, w_idx = divmod(fa[e][i], W)
-            prices_next.append(min(max(cfg.price_grid[p_idx], econ.price_range[0]), econ.price_range[1]))
-            wages_next.append(min(max(cfg.wage_grid[w_idx], econ.wage_range[0]), econ.wage_range[1]))
-        ti, tc = divmod(ga[e][0], m)
-        out["price"][e], out["wage"][e] = prices_next, wages_next
-        out["inventory"][e], out["capital"][e], out["firm_budget"][e] = inv, cap, fb
-        out["consumer_budget"][e] = new_budget
-        out["overdemanded"][e] = [1.0 if o else 0.0 for o in over]
-        out["income_tax"][e] = min(cfg.tax_grid[ti], econ.tax_cap)
-        out["corporate_tax"][e] = min(cfg.tax_grid[tc], econ.tax_cap)
-        out["log_productivity"][e] = cfg.productivity_rho * out["log_productivity"][e]
-        out["t"][e] += 1
-        cr.append(c_rew)
-        fr.append(f_rew)
-        gr.append([sum(c_rew) + cfg.firm_reward_weight * sum(f_rew)])
-    dev = s.price.device
-    nxt = RBCState(**{k: torch.tensor(v, dtype=torch.float32, device=dev) for k, v in out.items()})
-    rewards = {k: torch.tensor(v, dtype=torch.float32, device=dev)
-               for k, v in (("consumer", cr), ("firm", fr), ("government", gr))}
-    return nxt, rewards
-
-
-def bench_case(num_envs: int, device: torch.device, hidden: int = 64):
-    """For ``macrobook bench rbc``: one period with the policy forward pass, batched vs a loop.
-
-    Batched: one (randomly initialised) actor per type on ``[E, n, obs_dim]`` and one
-    :meth:`RBCEconomy.step`. Loop: the same actors called once per agent on a ``[1, obs_dim]``
-    observation, then :func:`reference_step_loop` (Python numbers), on the CPU.
-    """
-    from ..bench import BenchCase, policy_actors
-
-    econ = RBCEconomy(RBCConfig(), num_envs=num_envs, device=device)
-    econ.check_actions = False
-    batched_step, loop_actors = policy_actors(econ, hidden, device)
-
-    loop_econ = RBCEconomy(RBCConfig(), num_envs=num_envs, device="cpu")
-    loop_state = {"s": loop_econ.initial_state()}
-
-    def loop_step():
-        s = loop_state["s"]
-        obs = loop_econ.observe(s)
-        acts = {}
-        for k, spec in loop_econ.specs.items():
-            rows = []
-            for e in range(num_envs):
-                row = []
-                for j in range(spec.count):
-                    a, _ = loop_actors[k].act(obs[k][e, j][None])
-                    row.append(a[0])
-                rows.append(torch.stack(row))
-            acts[k] = torch.stack(rows)
-        nxt, _ = reference_step_loop(loop_econ, s, acts)
-        loop_state["s"] = nxt if float(nxt.t[0]) < loop_econ.config.episode_length else loop_econ.initial_state()
-
-    sync = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
-    return BenchCase(batched_step=batched_step, loop_step=loop_step,
-                     agents_per_env=econ.num_consumers + econ.num_firms + 1, sync=sync)

@@ -20,34 +20,33 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import List, Optional
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m macrobook llm", description="LLM-augmented agent scenarios")
-    sub = p.add_subparsers(dest="scenario", required=True)
-    d = sub.add_parser("diverseland", help="households A/B/C, a firm, a government and a central bank")
-    d.add_argument("--steps", type=int, default=50)
+from ..config import float_arg, int_arg
+
+def add_arguments(d: argparse.ArgumentParser) -> None:
+    """The flags of ``python -m macrobook llm diverseland``."""
+    d.add_argument("--steps", type=int_arg("--steps", min=1), default=50)
     d.add_argument("--backend", choices=["offline", "openai", "replay"], default="offline")
     d.add_argument("--base-url", default=None, help="OpenAI-compatible server, e.g. http://localhost:11434/v1")
     d.add_argument("--model", default=None, help="model name (default gpt-4o-mini for openai)")
-    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--seed", type=int_arg("--seed", min=0, max=2**63 - 1), default=0)
     d.add_argument("--output-dir", required=True)
     d.add_argument("--cache-dir", default=None, help="record (openai/offline) or replay from this directory")
-    d.add_argument("--budget-usd", type=float, default=None, help="stop cleanly once this many dollars are spent")
-    d.add_argument("--budget-tokens", type=int, default=None, help="stop cleanly once this many tokens are spent")
-    d.add_argument("--price-in", type=float, default=None, help="dollars per million input tokens (override)")
-    d.add_argument("--price-out", type=float, default=None, help="dollars per million output tokens (override)")
-    d.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
-    d.add_argument("--max-tokens", type=int, default=300, help="longest reply asked for, in tokens")
-    d.add_argument("--max-retries", type=int, default=4)
-    d.add_argument("--backoff", type=float, default=1.0, help="first backoff wait in seconds (doubles each retry)")
-    d.add_argument("--concurrency", type=int, default=4)
-    d.add_argument("--pretrain-steps", type=int, default=200, help="DDPG pretraining periods (64 economies)")
-    d.add_argument("--re-draws", type=int, default=64, help="continuations for the rational-expectations benchmark")
-    return p
+    d.add_argument("--budget-usd", type=float_arg("--budget-usd", min=0.0), default=None, help="stop cleanly once this many dollars are spent")
+    d.add_argument("--budget-tokens", type=int_arg("--budget-tokens", min=1), default=None, help="stop cleanly once this many tokens are spent")
+    d.add_argument("--price-in", type=float_arg("--price-in", min=0.0), default=None, help="dollars per million input tokens (override)")
+    d.add_argument("--price-out", type=float_arg("--price-out", min=0.0), default=None, help="dollars per million output tokens (override)")
+    d.add_argument("--timeout", type=float_arg("--timeout", min=0.001), default=30.0, help="seconds per request")
+    d.add_argument("--max-tokens", type=int_arg("--max-tokens", min=1), default=300, help="longest reply asked for, in tokens")
+    d.add_argument("--max-retries", type=int_arg("--max-retries", min=0), default=4)
+    d.add_argument("--backoff", type=float_arg("--backoff", min=0.0), default=1.0, help="first backoff wait in seconds (doubles each retry)")
+    d.add_argument("--concurrency", type=int_arg("--concurrency", min=1), default=4)
+    d.add_argument("--pretrain-steps", type=int_arg("--pretrain-steps", min=0), default=200, help="DDPG pretraining periods (64 economies)")
+    d.add_argument("--re-draws", type=int_arg("--re-draws", min=1), default=64, help="continuations for the rational-expectations benchmark")
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def run(args: argparse.Namespace) -> int:
+    """Run the scenario with parsed ``args`` (from :func:`add_arguments`); returns the exit code."""
     import torch
 
     from ..config import ConfigError
@@ -55,7 +54,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     from .client import Budget, CacheMiss, make_client
     from .diverseland import DiverselandSimulation, SimulationConfig, estimate_cost, plot_expectations
 
-    args = build_parser().parse_args(argv)
     torch.set_num_threads(1)
     price = None
     if args.price_in is not None or args.price_out is not None:
@@ -127,7 +125,3 @@ def main(argv: Optional[List[str]] = None) -> int:
           f"{s['fallbacks_total']} fallbacks {s['fallbacks']}, {s['total_tokens']} tokens, ${s['cost_usd']:.4f}")
     print(f"wrote {out}/transcript.jsonl, expectations.csv, expectations.png, summary.json")
     return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

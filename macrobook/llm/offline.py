@@ -25,7 +25,7 @@ import random
 import re
 from typing import Any, Optional
 
-from .client import OFFLINE_LABEL, ChatClient, ChatReply, Messages, Usage, estimate_tokens, messages_tokens
+from .protocol import OFFLINE_LABEL, ChatClient, ChatReply, Messages, Usage, estimate_tokens, messages_tokens
 
 GOOD_UNITS = {"basic": "baskets of basic goods", "tech": "tech gadgets", "green": "green products"}
 

@@ -3,7 +3,7 @@ curricula of Curry et al. (2022, Sec. 6), in the run-directory layout of :mod:`.
 
 Used from Chapter 6 (notebooks/06_rbc_general_equilibrium.ipynb) as well::
 
-    from macrobook.runs.rbc import RBCTrainConfig, make_trainer
+    from macrobook.recipes.rbc import RBCTrainConfig, make_trainer
     trainer = make_trainer(RBCTrainConfig(iterations=200, num_envs=32), seed=0, device="cpu")
     log = trainer.train(200)
 
@@ -45,7 +45,7 @@ from typing import Dict
 import torch
 
 from ..algos.ppo import PPO, PPOConfig
-from ..config import Config, check, check_choice, check_float, check_int
+from ..config import Config, check, check_choice, check_float, check_int, float_arg, int_arg
 from ..envs.rbc import RBCConfig, RBCEconomy
 from ..train import FixedPolicy, Trainer
 
@@ -241,15 +241,16 @@ def rollout_summary(trainer: Trainer, episodes: int = 1, seed: int = 12345, dete
     return {k: v / steps for k, v in sums.items()}
 
 
-# ------------------------------------------------------------------ CLI plug-in (runs/common.py)
-def add_arguments(ap: argparse.ArgumentParser) -> None:
-    from .common import positive_int
+# ------------------------------------------------------------------ command line (python -m macrobook train rbc)
+NAME = "rbc"
 
-    ap.add_argument("--num-envs", type=positive_int("--num-envs"), default=32, help="parallel economies (default 32)")
+
+def add_arguments(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("--num-envs", type=int_arg("--num-envs", min=1), default=32, help="parallel economies (default 32)")
     ap.add_argument("--variant", choices=["open", "closed"], default="open", help="open (importer) or closed economy")
     ap.add_argument("--no-curriculum", action="store_true", help="train every type from the start on the full model")
-    ap.add_argument("--hidden", type=positive_int("--hidden"), default=64, help="hidden units per layer (default 64)")
-    ap.add_argument("--fixed-tax", type=float, default=-1.0, help="fix both tax rates at this value (default: learned)")
+    ap.add_argument("--hidden", type=int_arg("--hidden", min=1), default=64, help="hidden units per layer (default 64)")
+    ap.add_argument("--fixed-tax", type=float_arg("--fixed-tax", min=-1.0, max=1.0), default=-1.0, help="fix both tax rates at this value (default: learned)")
 
 
 def _config(args) -> RBCTrainConfig:
@@ -311,60 +312,3 @@ def evaluate(trainer: Trainer, run_dir, args, out_dir) -> None:
     steps = args.steps or trainer.economy.config.episode_length
     hist = trainer.evaluate(steps=steps, seed=args.seed, deterministic=False)
     atomic_write_csv(out_dir / "history.csv", hist.wide())
-
-
-# ------------------------------------------------------------------ benchmark plug-in (macrobook/bench.py)
-#: parallel economies measured by ``python -m macrobook bench rbc`` (the issue's list)
-BENCH_NUM_ENVS = (1, 16, 64, 256, 1024)
-
-
-def bench_extra(device, args) -> dict:
-    """Training throughput and the wall time to the paper's epsilon bounds, for ``bench rbc``.
-
-    * training: agent-steps per second of :meth:`Trainer.train` with every type learning
-      (no curriculum, so all three PPO updates run), rollouts *and* updates included;
-    * time to epsilon: train with the curricula and, every ``check_every`` iterations once the
-      government learns, run the best-response check of every type; stop when every type is
-      under the paper's bounds or after ``--epsilon-budget-s`` seconds (0 skips this part).
-    """
-    import time
-
-    from ..analysis.best_response import train_until_epsilon
-
-    torch.set_num_threads(max(1, torch.get_num_threads()))
-    E, hidden = int(getattr(args, "train_envs", 32)), 64
-    tr = make_trainer(RBCTrainConfig(iterations=100, num_envs=E, hidden=hidden, curriculum=False), seed=0,
-                      device=device)
-    tr.train(1)  # warm-up
-    n_it, t0 = 0, time.perf_counter()
-    while n_it < 3 or time.perf_counter() - t0 < getattr(args, "min_seconds", 0.5):
-        tr.train(1)
-        n_it += 1
-    secs = time.perf_counter() - t0
-    agents = tr.economy.num_consumers + tr.economy.num_firms + 1
-    steps = n_it * E * tr.economy.config.episode_length
-    out = {"training": {"num_envs": E, "hidden": hidden, "iterations": n_it, "seconds": secs,
-                        "agent_steps_per_s": steps * agents / secs,
-                        "note": "rollout + PPO update of all three types (no curriculum)"}}
-    budget = float(getattr(args, "epsilon_budget_s", 0.0) or 0.0)
-    if budget > 0:
-        # Chapter 6's full setting: the curricula over ``--epsilon-iterations`` iterations of
-        # ``--epsilon-envs`` economies; epsilon as in the chapter: the larger of two deviations
-        # (40 PPO iterations of the type alone with no entropy bonus; playing its policy's most
-        # likely action) over the type's "own" training gain, on 256 evaluation economies
-        E_eps = int(getattr(args, "epsilon_envs", 16))
-        cfg = RBCTrainConfig(iterations=int(getattr(args, "epsilon_iterations", 900)), num_envs=E_eps, hidden=hidden)
-        tr = make_trainer(cfg, seed=0, device=device)
-        untrained = make_trainer(cfg, seed=0, device=device)
-        ev = evaluation_economy(tr, num_envs=256)      # as Chapter 6's EVAL_ENVS
-        br_its = int(getattr(args, "epsilon_br_iterations", 40))
-        res = train_until_epsilon(tr, untrained, ev, cfg.iterations, check_every=max(1, cfg.iterations // 10),
-                                  br_iterations=br_its,
-                                  first_check=tr.curriculum.start("government") + max(1, cfg.iterations // 10),
-                                  max_seconds=budget, prepare=full_model, ent_coef=0.0, baseline="own")
-        res["checks"] = [{k: (None if isinstance(v, float) and v != v else v) for k, v in c.items()}
-                         for c in res["checks"]]
-        out["time_to_epsilon"] = {"num_envs": E_eps, "max_iterations": cfg.iterations, "budget_s": budget,
-                                  "br_iterations": br_its, "br_ent_coef": 0.0, "baseline": "own",
-                                  "paper_bounds": {"consumer": 0.03, "firm": 0.10, "government": 0.01}, **res}
-    return out

@@ -11,7 +11,7 @@ One epoch is one rollout of ``--rollout-len`` months in each of ``--num-envs`` e
 one PPO update of every type. ``models/best`` is the epoch with the smallest central-bank loss
 (the question the chapter asks is about monetary policy). Used from Chapter 4 as well::
 
-    from macrobook.runs.monetary import MonetaryTrainConfig, make_trainer
+    from macrobook.recipes.monetary import MonetaryTrainConfig, make_trainer
     trainer = make_trainer(MonetaryTrainConfig(num_envs=16), seed=0, device="cpu")
 """
 from __future__ import annotations
@@ -23,10 +23,10 @@ import numpy as np
 import torch
 
 from ..algos.ppo import PPO, PPOConfig
-from ..config import Config, ConfigError, check_float, check_int
-from ..envs.monetary import AGENT_TYPES, MonetaryConfig, MonetaryEconomy
+from ..config import Config, ConfigError, check_float, check_int, float_arg, int_arg
+from ..envs.monetary import AGENT_TYPES, RATE_CHANGES_BP, MonetaryConfig, MonetaryEconomy
 from ..io import atomic_savefig, atomic_write_csv, atomic_write_json
-from ..train import Trainer
+from ..train import FixedPolicy, Trainer
 
 #: PPO sees rewards times these factors so that every type's returns are of order one
 #: (the central bank's loss is in pp^2 and can be in the hundreds early on).
@@ -71,28 +71,18 @@ def make_trainer(train: MonetaryTrainConfig | None = None, economy: MonetaryConf
     return Trainer(econ, learners, rollout_len=train.rollout_len, seed=seed, progress=progress)
 
 
-# ---------------------------------------------------------------- command line (runs.common)
-def _bounded_int(name, lo, hi=None):
-    def parse(s):
-        try:
-            v = int(s)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be an integer, got {s!r}")
-        if v < lo or (hi is not None and v > hi):
-            rng = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
-            raise argparse.ArgumentTypeError(f"{name} must be an integer {rng}, got {v}")
-        return v
-    return parse
+# ---------------------------------------------------------------- command line (python -m macrobook train monetary)
+NAME = "monetary"
 
 
 def add_arguments(ap: argparse.ArgumentParser) -> None:
-    ap.add_argument("--sim-length", type=_bounded_int("--sim-length", 2), default=120, help="months per episode (default 120)")
-    ap.add_argument("--num-households", type=_bounded_int("--num-households", 1), default=100)
-    ap.add_argument("--num-firms", type=_bounded_int("--num-firms", 1), default=20)
-    ap.add_argument("--num-banks", type=_bounded_int("--num-banks", 1), default=5)
-    ap.add_argument("--num-envs", type=_bounded_int("--num-envs", 1), default=16, help="parallel economies")
-    ap.add_argument("--rollout-len", type=_bounded_int("--rollout-len", 1), default=24, help="months per epoch")
-    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--sim-length", type=int_arg("--sim-length", min=2), default=120, help="months per episode (default 120)")
+    ap.add_argument("--num-households", type=int_arg("--num-households", min=1), default=100)
+    ap.add_argument("--num-firms", type=int_arg("--num-firms", min=1), default=20)
+    ap.add_argument("--num-banks", type=int_arg("--num-banks", min=1), default=5)
+    ap.add_argument("--num-envs", type=int_arg("--num-envs", min=1), default=16, help="parallel economies")
+    ap.add_argument("--rollout-len", type=int_arg("--rollout-len", min=1), default=24, help="months per epoch")
+    ap.add_argument("--lr", type=float_arg("--lr", min=1e-8, max=1.0), default=1e-3)
     ap.add_argument("--no-zlb", action="store_true", help="let the policy rate go below zero (to -5%%)")
 
 
@@ -127,7 +117,7 @@ def simulate(trainer: Trainer, steps: int, seed: int, greedy: bool = False):
     ``greedy=True`` takes each policy's most likely action instead.
     """
     from ..analysis.transmission import PolicySampler
-    from ..envs.history import History
+    from ..contract import History
 
     econ = trainer.economy
     policy = PolicySampler(trainer.learners, seed=seed, deterministic=greedy)
@@ -230,3 +220,33 @@ def evaluate(trainer: Trainer, run, args, out_dir) -> None:
     plots = out_dir / "plots"
     plots.mkdir(parents=True, exist_ok=True)
     plot_run(trainer, frame, plots)
+
+
+# ---------------------------------------------------------------- rule agents
+class TaylorRuleCentralBank(FixedPolicy):
+    """A central bank that follows ``i* = r* + pi + 0.5 (pi - pi*) + 0.5 y`` (Taylor 1993, with
+    ``phi_pi = 1.5`` total and ``phi_y = 0.5``) as closely as the discrete action grid allows:
+    each month it picks the rate change in {-50, ..., +50} bp that lands nearest ``i*``.
+
+    Implements the learner protocol (it never learns). It reads the central bank's
+    observation of :class:`~macrobook.envs.monetary.MonetaryEconomy`: 12-month inflation,
+    the output gap and the current policy rate. ``phi_pi`` and ``phi_y`` are the total responses.
+    """
+
+    def __init__(self, phi_pi: float = 1.5, phi_y: float = 0.5, r_star: float = 0.02, inflation_target: float = 0.02,
+                 inflation_obs: int = 1):
+        self.phi_pi, self.phi_y, self.r_star, self.target = phi_pi, phi_y, r_star, inflation_target
+        self.inflation_obs = inflation_obs  # 1 = 12-month inflation (pp), 0 = monthly annualized
+        self.changes = torch.tensor(RATE_CHANGES_BP) / 1e4
+
+    def rule_rate(self, obs: torch.Tensor) -> torch.Tensor:
+        pi = obs[..., self.inflation_obs] / 100
+        gap = obs[..., 3] / 100
+        return self.r_star + self.target + self.phi_pi * (pi - self.target) + self.phi_y * gap
+
+    def act(self, obs: torch.Tensor, deterministic: bool = False):
+        current = obs[..., 5] / 100
+        want = self.rule_rate(obs)
+        ch = self.changes.to(obs.device)
+        a = (current.unsqueeze(-1) + ch - want.unsqueeze(-1)).abs().argmin(-1)
+        return a, {"action": a}

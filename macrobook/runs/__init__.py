@@ -1,1 +1,0 @@
-"""Command-line training runs: one module per economy, sharing the layout in :mod:`.common`."""
