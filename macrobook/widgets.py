@@ -29,7 +29,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-__all__ = ["Param", "scenario_slider", "static_mode", "render_static"]
+__all__ = ["Param", "scenario_slider", "static_mode", "render_static", "glue", "Words"]
 
 
 @dataclass
@@ -158,3 +158,24 @@ def scenario_slider(draw: Callable[..., Any], params: Sequence[Param], *, title:
     display(box)
     redraw()
     return box
+
+
+class Words(str):
+    """Text to glue into prose: its repr is the text itself, so ``{glue:text}`` shows no quotes."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def glue(name: str, value, display: bool = False):
+    """Store ``value`` under ``name`` for the book's prose (myst-nb's ``glue``; ``{glue:text}`name```
+    in a markdown cell, with a format spec for numbers: ``{glue:text}`name:.1%```). Strings are glued
+    as :class:`Words`. Where myst-nb is not installed (Colab) nothing is stored: the printed outputs
+    next to each glue call carry the same numbers."""
+    if isinstance(value, str) and not isinstance(value, Words):
+        value = Words(value)
+    try:
+        from myst_nb import glue as _glue
+    except ImportError:
+        return None
+    return _glue(name, value, display=display)
