@@ -8,7 +8,11 @@
 Every notebook is executed once by papermill into _build/<quick|full>/notebooks/; the book is
 then built by Jupyter Book from a staged copy of the sources holding those executed notebooks,
 with Jupyter Book's own execution switched off, so nothing runs twice. The HTML lands in
-_build/html. Warnings are errors (-W -n --keep-going).
+_build/html. Warnings are errors (-W -n --keep-going). Every executed notebook loses papermill's
+record of this machine's paths; the build fails if a page loads anything from the network (MathJax
+and the widget JavaScript are served by the book itself). After a ``--full`` build the claims in
+book/claims.yml are checked against what the chapters computed and data/claims-full.json records
+those values (tools/check_claims.py).
 """
 from __future__ import annotations
 
@@ -271,6 +275,9 @@ def main(argv=None) -> int:
                 print(f"{k}:\n  " + "\n  ".join(v), file=sys.stderr)
             return 1
     build(stage(executed_dir, ROOT / "_build" / "stage", args.only))
+    if not quick:   # the pages' claims about the full setting, against what this build computed
+        import check_claims
+        return check_claims.main(["--executed", str(executed_dir), "--write-record"])
     return 0
 
 
