@@ -50,3 +50,27 @@ def test_grading_tells_right_from_wrong(master, tmp_path):
     q = json.loads(master.read_text())["metadata"]["macrobook"]["incorrect"]["question"]
     assert wrong[q][0] < wrong[q][1], f"{master.name}: the wrong answer to {q} scored {wrong[q]}"
     assert sum(s for s, _ in wrong.values()) < best
+
+
+def test_the_instructors_page_lists_every_question_with_its_points():
+    import re
+
+    page = (ROOT / "book" / "instructors.md").read_text()
+    table = [line for line in page.splitlines() if line.startswith("| ")]
+    listed, current = set(), None
+    for row in table:
+        cols = [c.strip() for c in row.strip("|").split("|")]
+        if cols[0].startswith("`"):
+            current = cols[0].strip("`")
+        m = re.match(r"(q\d+) \((\d+)\)", cols[1]) if len(cols) > 1 else None
+        if m and current:
+            listed.add((current, m.group(1), int(m.group(2))))
+    actual = set()
+    for m in ma.masters():
+        for c in json.loads(m.read_text())["cells"]:
+            src = "".join(c["source"])
+            if c["cell_type"] == "raw" and src.startswith("# BEGIN QUESTION"):
+                q = re.search(r"name: (\w+)", src).group(1)
+                pts = int(re.search(r"points: (\d+)", src).group(1))
+                actual.add((m.stem, q, pts))
+    assert listed == actual, (sorted(listed ^ actual))
