@@ -94,3 +94,13 @@ def test_downloadable_notebooks_carry_no_machine_paths():
         meta = json.loads(nb.read_text()).get("metadata", {}).get("papermill", {})
         assert not {"input_path", "output_path", "environment_variables"} & set(meta), nb.name
         assert not re.search(r'"(/work|/root|/home|/tmp)/', nb.read_text()), f"{nb.name} holds an absolute path"
+
+
+def test_exercises_are_numbered_per_chapter():
+    for nb in CHAPTERS:
+        page = (HTML / "notebooks" / f"{nb.stem}.html").read_text()
+        found = re.findall(r'<span class="caption-number">Exercise ([\d.]+) </span>', page)
+        n = int(nb.stem[:2])
+        assert found == [f"{n}.{k}" for k in range(1, len(found) + 1)], (nb.stem, found)
+        source = "".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"])
+        assert len(found) == source.count("{exercise}"), (nb.stem, found)

@@ -201,6 +201,7 @@ def build(stage_dir: Path) -> None:
     shutil.copytree(stage_dir / "_build" / "html", out / "html")
     for page in (out / "html").rglob("*.html"):
         _drop_duplicate_inline_scripts(page)
+    renumber_exercises(out / "html")
     if any("widgets/embed-amd.js" in p.read_text(errors="replace") for p in (out / "html").rglob("*.html")):
         from vendor_js import vendor   # pages with saved widget state: serve the widget manager ourselves
         vendor(out / "html" / "_static" / "widgets")
@@ -228,6 +229,29 @@ def _drop_duplicate_inline_scripts(page: Path) -> None:
     new = re.sub(r"<script>const THEBE_JS_URL[^<]*</script>", once, text)
     if changed:
         page.write_text(new)
+
+
+def renumber_exercises(html_dir: Path) -> dict:
+    """Number exercises per chapter (Exercise 2.3) instead of across the book (Exercise 7).
+
+    sphinx-exercise counts exercises over the whole book; a chapter page ``notebooks/NN_*.html`` is
+    Chapter NN, so its k-th exercise becomes ``NN.k``, on its own page and in every reference to it.
+    Returns the map from the book-wide number to the chapter number."""
+    caption = re.compile(r'(<span class="caption-number">)Exercise (\d+) (</span>)')
+    mapping = {}
+    for page in sorted((Path(html_dir) / "notebooks").glob("[0-9][0-9]_*.html")):
+        chapter = int(page.name[:2])
+        for k, m in enumerate(caption.finditer(page.read_text(errors="replace")), start=1):
+            mapping[m.group(2)] = f"{chapter}.{k}"
+    if not mapping:
+        return mapping
+    word = re.compile(r"\bExercise (\d+)\b")
+    for page in Path(html_dir).rglob("*.html"):
+        text = page.read_text(errors="replace")
+        new = word.sub(lambda m: f"Exercise {mapping.get(m.group(1), m.group(1))}", text)
+        if new != text:
+            page.write_text(new)
+    return mapping
 
 
 # a script, stylesheet, image or frame fetched from another host when a page is read
