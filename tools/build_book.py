@@ -202,6 +202,7 @@ def build(stage_dir: Path) -> None:
     for page in (out / "html").rglob("*.html"):
         _drop_duplicate_inline_scripts(page)
     renumber_exercises(out / "html")
+    point_colab_at_copies(out / "html")
     if any("widgets/embed-amd.js" in p.read_text(errors="replace") for p in (out / "html").rglob("*.html")):
         from vendor_js import vendor   # pages with saved widget state: serve the widget manager ourselves
         vendor(out / "html" / "_static" / "widgets")
@@ -229,6 +230,20 @@ def _drop_duplicate_inline_scripts(page: Path) -> None:
     new = re.sub(r"<script>const THEBE_JS_URL[^<]*</script>", once, text)
     if changed:
         page.write_text(new)
+
+
+def point_colab_at_copies(html_dir: Path) -> int:
+    """The Colab launch button opens the generated copy in colab/ (plain Markdown exercises, folded
+    solutions: tools/make_colab.py), not the MyST source in notebooks/. Returns the links changed."""
+    link = re.compile(r"(https://colab\.research\.google\.com/github/[^\"']+?/blob/[^\"'/]+/)notebooks/(\d\d_[\w-]+\.ipynb)")
+    changed = 0
+    for page in Path(html_dir).rglob("*.html"):
+        text = page.read_text(errors="replace")
+        new, n = link.subn(lambda m: m.group(1) + "colab/" + m.group(2), text)
+        if n:
+            page.write_text(new)
+            changed += n
+    return changed
 
 
 def renumber_exercises(html_dir: Path) -> dict:
