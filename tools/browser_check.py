@@ -95,6 +95,9 @@ PROBE = r"""<script>
       images_broken: imgs.filter(function(i){ return !(i.complete && i.naturalWidth > 0); }).map(function(i){ return (i.getAttribute('src') || '').slice(0, 100); }),
       remote: performance.getEntriesByType('resource').map(function(e){ return e.name; }).filter(function(u){ return !/^(file|data|blob|about):/.test(u); }),
       failed: R.failed, errors: R.errors, sliders: sl,
+      clipped_outputs: Array.prototype.slice.call(document.querySelectorAll('div.cell_output pre, div.output pre'))
+        .filter(function(e){ return e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'auto' && getComputedStyle(e).overflowX !== 'scroll'; })
+        .map(function(e){ return e.textContent.slice(0, 60); }),
       widget_views: document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length,
       widgets_rendered: document.querySelectorAll('.jupyter-widgets').length
     };
@@ -239,6 +242,8 @@ def failures(res: dict, page_name: str) -> list[str]:
         bad.append(f"{res['math_spans']} formulas and none typeset (MathJax loaded: {res.get('mathjax')})")
     if res.get("images_broken"):
         bad.append(f"images not loaded: {res['images_broken'][:5]}")
+    if res.get("clipped_outputs"):
+        bad.append(f"{len(res['clipped_outputs'])} printed outputs wider than the column: {res['clipped_outputs'][:2]}")
     if res.get("widget_views", 0) and not res.get("widgets_rendered", 0):
         bad.append(f"{res['widget_views']} saved widgets and none rendered")
     for s in res.get("sliders", []):

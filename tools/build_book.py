@@ -151,6 +151,7 @@ def stage(executed_dir: Path, stage_dir: Path, only: list[str] | None = None) ->
         shutil.copy2(nb, stage_dir / "notebooks" / nb.name)
         _hide_injected_parameters(stage_dir / "notebooks" / nb.name)
         strip_machine_paths(stage_dir / "notebooks" / nb.name)
+    shutil.copytree(ROOT / "_static", stage_dir / "_static")   # macrobook.css: Jupyter Book adds it to every page
     for extra in ("figures",):
         if (NOTEBOOKS / extra).exists():
             shutil.copytree(NOTEBOOKS / extra, stage_dir / "notebooks" / extra)
