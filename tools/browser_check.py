@@ -96,7 +96,7 @@ PROBE = r"""<script>
       remote: performance.getEntriesByType('resource').map(function(e){ return e.name; }).filter(function(u){ return !/^(file|data|blob|about):/.test(u); }),
       failed: R.failed, errors: R.errors, sliders: sl,
       clipped_outputs: Array.prototype.slice.call(document.querySelectorAll('div.cell_output pre, div.output pre'))
-        .filter(function(e){ return e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'auto' && getComputedStyle(e).overflowX !== 'scroll'; })
+        .filter(function(e){ return e.scrollWidth > e.clientWidth + 1; })
         .map(function(e){ return e.textContent.slice(0, 60); }),
       widget_views: document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length,
       widgets_rendered: document.querySelectorAll('.jupyter-widgets').length
