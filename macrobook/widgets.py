@@ -29,7 +29,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-__all__ = ["Param", "scenario_slider", "static_mode", "render_static", "glue", "Words"]
+__all__ = ["Param", "scenario_slider", "live_slider", "static_mode", "render_static", "glue", "Words"]
 
 
 @dataclass
@@ -118,21 +118,10 @@ def render_static(draw: Callable[..., Any], params: Sequence[Param], *, title: s
         f'<script>{script}</script></div>')
 
 
-def scenario_slider(draw: Callable[..., Any], params: Sequence[Param], *, title: str = "",
-                    static: bool | None = None, dpi: int = 72):
-    """Show ``draw`` under one slider per parameter: precomputed in the static book, live with a kernel.
-
-    ``static=None`` decides from the environment (:func:`static_mode`). Returns the ipywidgets box in
-    live mode and the HTML string in static mode (already displayed)."""
-    from IPython.display import HTML, display
-
-    params = list(params)
-    if static is None:
-        static = static_mode()
-    if static:
-        page = render_static(draw, params, title=title, dpi=dpi)
-        display(HTML(page))
-        return page
+def live_slider(draw: Callable[..., Any], params: Sequence[Param], *, title: str = ""):
+    """The ipywidgets box for a kernel: one SelectionSlider per parameter (same labels, units and
+    default as the static slider); moving one calls ``draw`` and redraws below the sliders."""
+    from IPython.display import display
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
@@ -155,9 +144,25 @@ def scenario_slider(draw: Callable[..., Any], params: Sequence[Param], *, title:
     for s in sliders.values():
         s.observe(redraw, names="value")
     box = widgets.VBox(([widgets.HTML(f"<b>{html.escape(title)}</b>")] if title else []) + list(sliders.values()) + [out])
-    display(box)
     redraw()
     return box
+
+
+def scenario_slider(draw: Callable[..., Any], params: Sequence[Param], *, title: str = "",
+                    static: bool | None = None, dpi: int = 72) -> None:
+    """Show ``draw`` under one slider per parameter: precomputed in the static book, live with a kernel.
+
+    ``static=None`` decides from the environment (:func:`static_mode`). Displays and returns nothing
+    (a returned value would be echoed under the slider as text)."""
+    from IPython.display import HTML, display
+
+    params = list(params)
+    if static is None:
+        static = static_mode()
+    if static:
+        display(HTML(render_static(draw, params, title=title, dpi=dpi)))
+    else:
+        display(live_slider(draw, params, title=title))
 
 
 class Words(str):

@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from macrobook.widgets import Param, Words, render_static, scenario_slider, static_mode  # noqa: E402
+from macrobook.widgets import Param, Words, live_slider, render_static, scenario_slider, static_mode  # noqa: E402
 
 calls = []
 
@@ -49,7 +49,8 @@ def test_static_mode_follows_the_build(monkeypatch):
 def test_live_mode_builds_sliders_with_the_same_labels(monkeypatch):
     pytest.importorskip("ipywidgets")
     monkeypatch.delenv("MACROBOOK_STATIC", raising=False)
-    box = scenario_slider(draw, [Param("rate", [0.0, 0.2], label="tax rate", fmt="{:.0%}", default=0.2)])
+    assert scenario_slider(draw, [Param("rate", [0.0, 0.2])]) is None   # nothing echoed under the slider
+    box = live_slider(draw, [Param("rate", [0.0, 0.2], label="tax rate", fmt="{:.0%}", default=0.2)])
     slider = box.children[0]
     assert slider.description == "tax rate" and slider.value == 0.2 and slider.options[0][0] == "0%"
     calls.clear()
@@ -59,3 +60,8 @@ def test_live_mode_builds_sliders_with_the_same_labels(monkeypatch):
 
 def test_words_glue_without_quotes():
     assert repr(Words("PPO and REINFORCE")) == "PPO and REINFORCE"
+
+
+def test_static_slider_returns_nothing_to_echo(monkeypatch):
+    monkeypatch.setenv("MACROBOOK_STATIC", "1")
+    assert scenario_slider(draw, [Param("rate", [0.0, 0.2])]) is None

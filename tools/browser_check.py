@@ -98,6 +98,8 @@ PROBE = r"""<script>
       clipped_outputs: Array.prototype.slice.call(document.querySelectorAll('div.cell_output pre, div.output pre'))
         .filter(function(e){ return e.scrollWidth > e.clientWidth + 1; })
         .map(function(e){ return e.textContent.slice(0, 60); }),
+      echoed_html: Array.prototype.slice.call(document.querySelectorAll('pre'))
+        .filter(function(e){ return e.textContent.indexOf('class="mb-scenario-slider"') >= 0; }).length,
       widget_views: document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length,
       widgets_rendered: document.querySelectorAll('.jupyter-widgets').length
     };
@@ -242,6 +244,8 @@ def failures(res: dict, page_name: str) -> list[str]:
         bad.append(f"{res['math_spans']} formulas and none typeset (MathJax loaded: {res.get('mathjax')})")
     if res.get("images_broken"):
         bad.append(f"images not loaded: {res['images_broken'][:5]}")
+    if res.get("echoed_html"):
+        bad.append(f"{res['echoed_html']} slider(s) also printed as raw HTML text")
     if res.get("clipped_outputs"):
         bad.append(f"{len(res['clipped_outputs'])} printed outputs wider than the column: {res['clipped_outputs'][:2]}")
     if res.get("widget_views", 0) and not res.get("widgets_rendered", 0):
