@@ -61,9 +61,13 @@ def test_values_come_from_the_notebooks_outputs_glue_and_metadata():
           "cells": [{"cell_type": "code", "outputs": [
               {"output_type": "stream", "name": "stdout", "text": "MADDPG clearly ahead in 3 sector(s)\n"},
               {"output_type": "display_data", "metadata": {"scrapbook": {"name": "err", "mime_prefix": ""}},
-               "data": {"text/plain": "0.125"}}]}]}
+               "data": {"text/plain": "0.125"}},
+              {"output_type": "display_data",
+               "metadata": {"scrapbook": {"name": "pm", "mime_prefix": "application/papermill.record/"}},
+               "data": {"application/papermill.record/text/plain": "0.5"}}]}]}
     assert cc.extract({"id": "a", "source": {"output": r"ahead in (\d+) sector"}}, nb) == 3.0
     assert cc.extract({"id": "b", "source": {"glue": "err"}}, nb) == 0.125
+    assert cc.extract({"id": "b2", "source": {"glue": "pm"}}, nb) == 0.5   # glued under papermill
     assert cc.extract({"id": "c", "source": {"meta": "macrobook.stored_outputs.seconds"}}, nb) == 120.0
     assert cc.sentence({"id": "d", "says": "took {value:.0f} minutes", "scale": 1 / 60}, 120.0) == "took 2 minutes"
     assert cc.sentence({"id": "e", "says": {"sign": {"negative": "cuts", "zero": "keeps", "positive": "raises"}}}, -1) == "cuts"

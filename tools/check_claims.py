@@ -52,9 +52,10 @@ def _glued(nb: dict) -> dict:
     found = {}
     for cell in nb.get("cells", []):
         for o in cell.get("outputs", []):
-            name = o.get("metadata", {}).get("scrapbook", {}).get("name")
-            if name is not None:
-                found[name] = "".join(o.get("data", {}).get("text/plain", ""))
+            book = o.get("metadata", {}).get("scrapbook", {})
+            if book.get("name") is not None:   # under papermill the mime type carries a prefix
+                key = book.get("mime_prefix", "") + "text/plain"
+                found[book["name"]] = "".join(o.get("data", {}).get(key, ""))
     return found
 
 
