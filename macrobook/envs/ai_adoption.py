@@ -80,7 +80,7 @@ class AIAdoptionConfig(Config):
     ai_price_max: float = 2.0
     #: the world AI price falls by this share every period
     ai_price_decline: float = 0.03
-    tax_max: float = 2.0
+    tax_max: float = 3.0
     episode_length: int = 32
 
     def validate(self) -> None:
