@@ -35,6 +35,7 @@ import torch
 from .config import ConfigError
 from .envs.base import BatchedEconomy
 from .contract import History
+from .replay import learner_policy, replay
 from .io import atomic_write_csv, load_checkpoint, read_checkpoint_header, save_checkpoint
 
 
@@ -197,14 +198,7 @@ class Trainer:
         ``economy`` lets the caller evaluate on another copy (e.g. with a shock) without
         disturbing the training state.
         """
-        econ = economy or self.economy
-        hist = History()
-        obs = econ.reset(seed=seed)
-        for t in range(steps):
-            acts = {k: l.act(obs[k], deterministic=deterministic)[0] for k, l in self.learners.items()}
-            out = econ.step(acts)
-            hist.record(out.macro, t)
-            obs = out.obs
+        hist = replay(economy or self.economy, learner_policy(self.learners, deterministic), steps, seed=seed)
         if economy is None:
             self._obs = None  # the training stream restarts from a fresh reset
         return hist
