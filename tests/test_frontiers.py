@@ -144,3 +144,23 @@ def test_verdict_only_outside_the_seed_spread():
 def test_routing_specialisation_bounds():
     assert routing_specialisation(np.eye(3)) == pytest.approx(1.0)
     assert routing_specialisation(np.full((3, 3), 1 / 3)) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_ai_episodes_restart_with_fresh_prices_and_final_obs():
+    cfg = AIAdoptionConfig(episode_length=3)
+    econ = AIAdoptionEconomy(cfg, num_envs=5, device="cpu")
+    econ.reset(seed=1)
+    act = {"government": torch.full((5, 1, 1), 0.5)}
+    for t in range(3):
+        out = econ.step(act)
+        assert bool(out.done.all()) == (t == 2)
+    # the observation before the restart carries last period's outcomes; the fresh one starts from zeros
+    assert bool((out.info["final_obs"]["government"][:, 0, 1:].abs().sum(-1) > 0).all())
+    assert torch.equal(out.obs["government"][:, 0, 1:], torch.zeros(5, 3))
+    p = econ.ai_price
+    assert bool(((p >= cfg.ai_price_min - 1e-6) & (p <= cfg.ai_price_max + 1e-6)).all())
+    # fixed prices survive a restart
+    econ.set_ai_price(torch.full((5,), 0.4))
+    for _ in range(3):
+        econ.step(act)
+    assert torch.allclose(econ.ai_price, torch.full((5,), 0.4))

@@ -47,8 +47,8 @@ from typing import Dict, Mapping
 import torch
 
 from ..config import Config, check, check_float, check_int
-from ..contract import AgentSpec, Box, StepResult
-from .base import BatchedEconomy
+from ..contract import AgentSpec, Box
+from .base import BatchedEconomy, Transition
 
 OBS_NAMES = ("log_ai_price", "labour_share", "unemployment", "gini_income")
 
@@ -178,11 +178,22 @@ def equilibrium(ai_price: torch.Tensor, tax: torch.Tensor, cfg: AIAdoptionConfig
             "domestic_income": Y - ai_price * K, "income": income, "gini_income": gini(income)}
 
 
+@dataclass
+class AIState:
+    """The state of every economy: the world AI price ``[E]``, the period ``[E]`` and last period's
+    labour share, unemployment and income Gini ``[E, 3]`` (what the government observes)."""
+
+    ai_price: torch.Tensor
+    period: torch.Tensor
+    last: torch.Tensor
+
+
 class AIAdoptionEconomy(BatchedEconomy):
     """``num_envs`` economies in which firms rent AI capital at a falling world price (module docstring).
 
     macro (each ``[E]``): ai_price, tax_rate, wage, unemployment, labour_share, ai_cost_share, output,
     domestic_income, gini_income, tax_revenue, welfare (mean log income).
+    ``info["income"]``: ``[E, N]`` household incomes.
     """
 
     macro_units = {
@@ -203,56 +214,53 @@ class AIAdoptionEconomy(BatchedEconomy):
         self.skills = skill_levels(cfg).to(self.device)
         j = (torch.arange(cfg.num_firms, dtype=torch.float32) + 0.5) / cfg.num_firms - 0.5
         self.tfp = (cfg.tfp * torch.exp(cfg.tfp_spread * j)).to(self.device)
-        self.ai_price = torch.ones(num_envs, device=self.device)
-        self.period = torch.zeros(num_envs, device=self.device)
-        self.last = torch.zeros(num_envs, 3, device=self.device)
         self.fixed_price: torch.Tensor | None = None
 
+    @property
+    def ai_price(self) -> torch.Tensor:
+        """``[E]`` this period's world AI price."""
+        return self.state.ai_price
+
     def set_ai_price(self, price) -> Dict[str, torch.Tensor]:
-        """Put every economy at the given AI prices ``[E]`` and hold them fixed (no decline, no redraw):
-        for comparative statics across a price grid. ``None`` returns to falling, redrawn prices."""
+        """Put every economy at the given AI prices ``[E]`` and hold them fixed (no decline; restarts keep
+        them): for comparative statics across a price grid. ``None`` returns to falling, redrawn prices."""
         if price is None:
             self.fixed_price = None
-            return self._observe()
+            return self.observe()
         price = torch.as_tensor(price, dtype=torch.float32, device=self.device).reshape(self.num_envs)
         if not bool((price > 0).all()):
             raise ValueError("AI prices must be positive")
         self.fixed_price = price.clone()
-        self.ai_price = price.clone()
-        return self._observe()
+        if self.state is None:
+            self.state = self.initial_state(self.num_envs)
+        self.state = AIState(price.clone(), self.state.period, self.state.last)
+        return self.observe()
 
-    def _draw_price(self) -> torch.Tensor:
+    # ----------------------------------------------------------------- the contract
+    def initial_state(self, num_envs: int) -> AIState:
         cfg = self.config
-        lo, hi = math.log(cfg.ai_price_min), math.log(cfg.ai_price_max)
-        return torch.exp(lo + (hi - lo) * self.rand(self.num_envs))
+        if self.fixed_price is not None:
+            price = self.fixed_price.clone()
+        else:
+            lo, hi = math.log(cfg.ai_price_min), math.log(cfg.ai_price_max)
+            price = torch.exp(lo + (hi - lo) * self.rand(num_envs))
+        return AIState(price, torch.zeros(num_envs, device=self.device), torch.zeros(num_envs, 3, device=self.device))
 
-    def _observe(self) -> Dict[str, torch.Tensor]:
-        obs = torch.cat([self.ai_price.log().unsqueeze(-1), self.last], -1)
-        return {"government": obs.unsqueeze(1)}
+    def observe(self, state: AIState | None = None) -> Dict[str, torch.Tensor]:
+        state = self.state if state is None else state
+        return {"government": torch.cat([state.ai_price.log().unsqueeze(-1), state.last], -1).unsqueeze(1)}
 
-    def _reset(self) -> Dict[str, torch.Tensor]:
-        self.ai_price = self.fixed_price.clone() if self.fixed_price is not None else self._draw_price()
-        self.period = torch.zeros(self.num_envs, device=self.device)
-        self.last = torch.zeros(self.num_envs, 3, device=self.device)
-        return self._observe()
-
-    def _step(self, actions: Mapping[str, torch.Tensor]) -> StepResult:
+    def transition(self, state: AIState, actions: Mapping[str, torch.Tensor]) -> Transition:
         cfg = self.config
         tax = actions["government"].reshape(self.num_envs).clamp(0.0, cfg.tax_max)
-        eq = equilibrium(self.ai_price, tax, cfg, self.skills, self.tfp)
+        eq = equilibrium(state.ai_price, tax, cfg, self.skills, self.tfp)
         welfare = eq["income"].clamp_min(1e-9).log().mean(-1)
         macro = {k: eq[k] for k in ("wage", "unemployment", "labour_share", "ai_cost_share", "output",
                                     "domestic_income", "gini_income", "tax_revenue")}
-        macro.update(ai_price=self.ai_price.clone(), tax_rate=tax, welfare=welfare)
-        self.last = torch.stack([eq["labour_share"], eq["unemployment"], eq["gini_income"]], -1)
-        self.period = self.period + 1
-        if self.fixed_price is None:
-            self.ai_price = self.ai_price * (1 - cfg.ai_price_decline)
-        done = self.period >= cfg.episode_length
-        final_obs = self._observe()
-        fresh = self.fixed_price if self.fixed_price is not None else self._draw_price()
-        self.ai_price = torch.where(done, fresh, self.ai_price)
-        self.period = torch.where(done, torch.zeros_like(self.period), self.period)
-        self.last = torch.where(done.unsqueeze(-1), torch.zeros_like(self.last), self.last)
-        return StepResult(obs=self._observe(), reward={"government": welfare.unsqueeze(-1)}, done=done,
-                          macro=macro, info={"final_obs": final_obs, "income": eq["income"]})
+        macro.update(ai_price=state.ai_price.clone(), tax_rate=tax, welfare=welfare)
+        decline = 0.0 if self.fixed_price is not None else cfg.ai_price_decline
+        period = state.period + 1
+        nxt = AIState(state.ai_price * (1 - decline), period,
+                      torch.stack([eq["labour_share"], eq["unemployment"], eq["gini_income"]], -1))
+        return Transition(nxt, {"government": welfare.unsqueeze(-1)}, period >= cfg.episode_length, macro,
+                          {"income": eq["income"]})
