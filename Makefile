@@ -74,6 +74,8 @@ test: env
 	else echo "no chapter notebooks in notebooks/: nothing for nbval to check"; fi
 	@echo "== $$(date +%T) book build with -W from the executed copies"
 	$(PY) tools/build_book.py --quick --no-execute
+	@echo "== $$(date +%T) the built book in a browser, offline (tests/book_html_checks.py)"
+	$(MAKE) --no-print-directory check-built
 	@echo "== $$(date +%T) make test done"
 
 unit: env
@@ -92,3 +94,28 @@ bench: env
 
 clean:
 	rm -rf _build
+
+# ---- What readers, students and instructors get (issue 17) -----------------------------------------
+# make browser      Debian's chromium for the browser test (installed when missing and we are root)
+# make check-built  the built HTML in headless chromium with the network cut: every chapter page loads,
+#                   maths typeset by the MathJax the book ships, figures and widgets load, sliders move
+#                   (`make test` runs it after its book build)
+# make assignments  otter-grader student notebooks and autograder zips in _build/assignments/
+# make wheel        the macrobook wheel in dist/
+.PHONY: browser check-built assignments wheel
+browser:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "== $$(date +%T) installing Debian's chromium for the browser test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	else echo "no chromium, and no root apt-get to install it: the browser test will be skipped"; fi
+
+check-built: env browser
+	$(PY) -m pytest tests/book_html_checks.py -ra -p no:cacheprovider
+
+assignments: env
+	$(PY) tools/make_assignments.py
+
+wheel: env
+	$(PY) -m pip wheel --no-deps -q -w dist .
+	@ls dist/macrobook-*.whl

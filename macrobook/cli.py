@@ -38,7 +38,7 @@ def _add_train(sub) -> None:
                                        "from RUN_DIR/models/last; --fresh starts over.")
     econs = train.add_subparsers(dest="economy", metavar="ECONOMY", required=True, parser_class=Parser)
     for name, recipe in RECIPES.items():
-        ap = econs.add_parser(name, help=(recipe.__doc__ or name).strip().splitlines()[0])
+        ap = econs.add_parser(name, help=getattr(recipe, "HELP", name))
         ap.add_argument("--epochs", type=int_arg("--epochs", min=1), default=100, help="training epochs (default 100)")
         ap.add_argument("--seed", type=SEED, default=0)
         ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",

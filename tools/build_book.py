@@ -8,13 +8,18 @@
 Every notebook is executed once by papermill into _build/<quick|full>/notebooks/; the book is
 then built by Jupyter Book from a staged copy of the sources holding those executed notebooks,
 with Jupyter Book's own execution switched off, so nothing runs twice. The HTML lands in
-_build/html. Warnings are errors (-W -n --keep-going).
+_build/html. Warnings are errors (-W -n --keep-going). Every executed notebook loses papermill's
+record of this machine's paths; the build fails if a page loads anything from the network (MathJax
+and the widget JavaScript are served by the book itself). After a ``--full`` build the claims in
+book/claims.yml are checked against what the chapters computed and data/claims-full.json records
+those values (tools/check_claims.py).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,6 +27,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 NOTEBOOKS = ROOT / "notebooks"
 CELL_TIMEOUT = 1800  # seconds; training cells in the full setting take minutes
 
@@ -46,15 +52,33 @@ def store_outputs(executed: Path, dest: Path, seconds: float) -> None:
     flag (papermill's injected-parameters cell dropped: the defaults are the full setting)."""
     nb = json.loads(Path(executed).read_text())
     nb["cells"] = [c for c in nb["cells"] if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
-    pm_meta = nb["metadata"].get("papermill", {})
-    for key in ("input_path", "output_path", "environment_variables"):   # this machine's paths stay here
-        pm_meta.pop(key, None)
+    _strip_machine_paths(nb)
     nb["metadata"].setdefault("macrobook", {})["stored_outputs"] = {
         "quick": False, "seconds": round(seconds, 1), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "note": "executed in the full setting; `make book` renders these outputs instead of re-executing"}
     tmp = Path(dest).with_suffix(".tmp")
     tmp.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
     os.replace(tmp, dest)
+
+
+PAPERMILL_MACHINE_KEYS = ("input_path", "output_path", "environment_variables")
+
+
+def _strip_machine_paths(nb: dict) -> bool:
+    """Drop papermill's record of where it ran (absolute paths of this machine) from a notebook."""
+    pm_meta = nb.get("metadata", {}).get("papermill", {})
+    found = [k for k in PAPERMILL_MACHINE_KEYS if k in pm_meta]
+    for key in found:
+        pm_meta.pop(key)
+    return bool(found)
+
+
+def strip_machine_paths(nb_path: Path) -> None:
+    """Rewrite an executed notebook without papermill's paths: the book offers every executed chapter
+    as a download, and a reader must not receive this machine's file layout."""
+    nb = json.loads(Path(nb_path).read_text())
+    if _strip_machine_paths(nb):
+        Path(nb_path).write_text(json.dumps(nb, indent=1, ensure_ascii=False))
 
 
 def execute(src: Path, out_dir: Path, quick: bool, extra_params: dict | None = None) -> Path:
@@ -68,6 +92,8 @@ def execute(src: Path, out_dir: Path, quick: bool, extra_params: dict | None = N
     # the kernel inherits our environment: figures must render inline even if a test runner set Agg
     env_before = os.environ.get("MPLBACKEND")
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    # macrobook.widgets draws its sliders as precomputed client-side HTML (no kernel behind the page)
+    os.environ["MACROBOOK_STATIC"] = "1"
     try:
         pm.execute_notebook(
             str(src), str(out), parameters=params, cwd=str(src.parent), kernel_name="python3",
@@ -78,6 +104,8 @@ def execute(src: Path, out_dir: Path, quick: bool, extra_params: dict | None = N
             os.environ.pop("MPLBACKEND", None)
         else:
             os.environ["MPLBACKEND"] = env_before
+        os.environ.pop("MACROBOOK_STATIC", None)
+    strip_machine_paths(out)
     return out
 
 
@@ -122,6 +150,8 @@ def stage(executed_dir: Path, stage_dir: Path, only: list[str] | None = None) ->
     for nb in executed_dir.glob("*.ipynb"):
         shutil.copy2(nb, stage_dir / "notebooks" / nb.name)
         _hide_injected_parameters(stage_dir / "notebooks" / nb.name)
+        strip_machine_paths(stage_dir / "notebooks" / nb.name)
+    shutil.copytree(ROOT / "_static", stage_dir / "_static")   # macrobook.css: Jupyter Book adds it to every page
     for extra in ("figures",):
         if (NOTEBOOKS / extra).exists():
             shutil.copytree(NOTEBOOKS / extra, stage_dir / "notebooks" / extra)
@@ -170,7 +200,88 @@ def build(stage_dir: Path) -> None:
     print("+", " ".join(cmd), flush=True)
     subprocess.run(cmd, check=True)
     shutil.copytree(stage_dir / "_build" / "html", out / "html")
+    for page in (out / "html").rglob("*.html"):
+        _drop_duplicate_inline_scripts(page)
+    renumber_exercises(out / "html")
+    point_colab_at_copies(out / "html")
+    if any("widgets/embed-amd.js" in p.read_text(errors="replace") for p in (out / "html").rglob("*.html")):
+        from vendor_js import vendor   # pages with saved widget state: serve the widget manager ourselves
+        vendor(out / "html" / "_static" / "widgets")
+    remote = remote_assets(out / "html")
+    if remote:
+        raise SystemExit("pages load assets from the network (the book must work offline):\n  " + "\n  ".join(remote))
     print(f"HTML book: {out / 'html' / 'index.html'}")
+
+
+def _drop_duplicate_inline_scripts(page: Path) -> None:
+    """sphinx-thebe's set-up runs twice under Jupyter Book 1 and writes ``const THEBE_JS_URL = ...``
+    into every page twice: the second copy is a SyntaxError in the reader's console. Keep the first
+    of identical inline scripts."""
+    text = page.read_text(errors="replace")
+    seen, changed = set(), False
+
+    def once(m):
+        nonlocal changed
+        if m.group(0) in seen:
+            changed = True
+            return ""
+        seen.add(m.group(0))
+        return m.group(0)
+
+    new = re.sub(r"<script>const THEBE_JS_URL[^<]*</script>", once, text)
+    if changed:
+        page.write_text(new)
+
+
+def point_colab_at_copies(html_dir: Path) -> int:
+    """The Colab launch button opens the generated copy in colab/ (plain Markdown exercises, folded
+    solutions: tools/make_colab.py), not the MyST source in notebooks/. Returns the links changed."""
+    link = re.compile(r"(https://colab\.research\.google\.com/github/[^\"']+?/blob/[^\"'/]+/)notebooks/(\d\d_[\w-]+\.ipynb)")
+    changed = 0
+    for page in Path(html_dir).rglob("*.html"):
+        text = page.read_text(errors="replace")
+        new, n = link.subn(lambda m: m.group(1) + "colab/" + m.group(2), text)
+        if n:
+            page.write_text(new)
+            changed += n
+    return changed
+
+
+def renumber_exercises(html_dir: Path) -> dict:
+    """Number exercises per chapter (Exercise 2.3) instead of across the book (Exercise 7).
+
+    sphinx-exercise counts exercises over the whole book; a chapter page ``notebooks/NN_*.html`` is
+    Chapter NN, so its k-th exercise becomes ``NN.k``, on its own page and in every reference to it.
+    Returns the map from the book-wide number to the chapter number."""
+    caption = re.compile(r'(<span class="caption-number">)Exercise (\d+) (</span>)')
+    mapping = {}
+    for page in sorted((Path(html_dir) / "notebooks").glob("[0-9][0-9]_*.html")):
+        chapter = int(page.name[:2])
+        for k, m in enumerate(caption.finditer(page.read_text(errors="replace")), start=1):
+            mapping[m.group(2)] = f"{chapter}.{k}"
+    if not mapping:
+        return mapping
+    word = re.compile(r"\bExercise (\d+)\b")
+    for page in Path(html_dir).rglob("*.html"):
+        text = page.read_text(errors="replace")
+        new = word.sub(lambda m: f"Exercise {mapping.get(m.group(1), m.group(1))}", text)
+        if new != text:
+            page.write_text(new)
+    return mapping
+
+
+# a script, stylesheet, image or frame fetched from another host when a page is read
+_REMOTE = re.compile(r"""<(?:script|img|iframe)\b[^>]*\bsrc=["'](?:https?:)?//[^"']+|"""
+                     r"""<link\b[^>]*\bhref=["'](?:https?:)?//[^"']+\.(?:css|js)\b[^"']*""", re.I)
+
+
+def remote_assets(html_dir: Path) -> list[str]:
+    """Every reference to an asset on another host in the built pages (links to read are fine)."""
+    found = []
+    for page in sorted(Path(html_dir).rglob("*.html")):
+        for m in _REMOTE.finditer(page.read_text(errors="replace")):
+            found.append(f"{page.relative_to(html_dir)}: {m.group(0)[:160]}")
+    return found
 
 
 def main(argv=None) -> int:
@@ -204,6 +315,9 @@ def main(argv=None) -> int:
                 print(f"{k}:\n  " + "\n  ".join(v), file=sys.stderr)
             return 1
     build(stage(executed_dir, ROOT / "_build" / "stage", args.only))
+    if not quick:   # the pages' claims about the full setting, against what this build computed
+        import check_claims
+        return check_claims.main(["--executed", str(executed_dir), "--write-record"])
     return 0
 
 

@@ -37,6 +37,8 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--device", choices=["cpu", "cuda", "auto"], default="cpu", help="cpu (default), cuda or auto")
     ap.add_argument("--min-seconds", type=float_arg("--min-seconds", min=0.0, max=3600.0), default=0.5,
                     help="time each measurement at least this long")
+    ap.add_argument("--loop-max-envs", type=int_arg("--loop-max-envs", min=1), default=None,
+                    help="time the per-agent loop only up to this many economies (default: every size)")
     ap.add_argument("--threads", type=int_arg("--threads", min=1, max=1024), default=None,
                     help="torch intra-op threads (default: torch's own choice, one per core)")
     ap.add_argument("--train-envs", type=int_arg("--train-envs", min=1), default=32,
@@ -56,7 +58,7 @@ def main(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     names = sorted(CASES) if args.economy == "all" else [args.economy]
     out = [run_bench(CASES[n], args.num_envs or list(getattr(CASES[n], "BENCH_NUM_ENVS", (1, 16, 256))),
-                     args.device, args.min_seconds, args=args) for n in names]
+                     args.device, args.min_seconds, args=args, loop_max_envs=args.loop_max_envs) for n in names]
     if args.json:
         print(json.dumps(out if len(out) > 1 else out[0], indent=2))
         return 0
@@ -64,8 +66,9 @@ def main(args: argparse.Namespace) -> int:
         print(f"{r['economy']} on {r['device']} (torch {r['torch']}, {r['threads']} threads)")
         print(f"{'num_envs':>9} {'batched/s':>14} {'loop/s':>12} {'ratio':>8}")
         for row in r["results"]:
+            loop, ratio = row["loop_agent_steps_per_s"], row["speedup"]
             print(f"{row['num_envs']:>9} {row['batched_agent_steps_per_s']:>14.0f} "
-                  f"{row['loop_agent_steps_per_s']:>12.0f} {row['speedup']:>8.1f}")
+                  + (f"{loop:>12.0f} {ratio:>8.1f}" if loop is not None else f"{'-':>12} {'-':>8}"))
         if "training" in r:
             print(f"training (rollout + updates): {r['training']['agent_steps_per_s']:,.0f} agent-steps/s "
                   f"at {r['training']['num_envs']} economies")

@@ -49,9 +49,11 @@ def _time(fn: Callable[[], None], sync, min_seconds: float, max_steps: int) -> t
             return steps, elapsed
 
 
-def run_bench(case_module, num_envs_list=(1, 16, 256), device="cpu", min_seconds: float = 0.5, args=None) -> dict:
+def run_bench(case_module, num_envs_list=(1, 16, 256), device="cpu", min_seconds: float = 0.5, args=None,
+              loop_max_envs: int | None = None) -> dict:
     """Measure one economy (``case_module`` has ``NAME`` and ``bench_case(num_envs, device)``); returns a
-    JSON-able dict with the batched and the per-agent-loop figures and their ratio, measured in one run."""
+    JSON-able dict with the batched and the per-agent-loop figures and their ratio, measured in one run.
+    The loop is timed only up to ``loop_max_envs`` economies (null above: it would take minutes a step)."""
     from ..utils import resolve_device
 
     dev = resolve_device(device)
@@ -60,11 +62,13 @@ def run_bench(case_module, num_envs_list=(1, 16, 256), device="cpu", min_seconds
         case: BenchCase = case_module.bench_case(E, dev)
         with torch.no_grad():
             bs, bt = _time(case.batched_step, case.sync, min_seconds, 10_000)
-            ls, lt = _time(case.loop_step, lambda: None, min_seconds, 10_000)
-        b = E * case.agents_per_env * bs / bt
-        l = E * case.agents_per_env * ls / lt
+            b = E * case.agents_per_env * bs / bt
+            l = None
+            if loop_max_envs is None or E <= loop_max_envs:
+                ls, lt = _time(case.loop_step, lambda: None, min_seconds, 10_000)
+                l = E * case.agents_per_env * ls / lt
         rows.append({"num_envs": E, "agents_per_env": case.agents_per_env, "batched_agent_steps_per_s": b,
-                     "loop_agent_steps_per_s": l, "speedup": b / l})
+                     "loop_agent_steps_per_s": l, "speedup": None if l is None else b / l})
     out = {"economy": case_module.NAME, "device": str(dev), "torch": torch.__version__,
            "threads": torch.get_num_threads(), "machine": platform.machine(), "results": rows}
     # an economy may add measurements of its own (rbc: training throughput, time to epsilon)

@@ -243,6 +243,7 @@ def rollout_summary(trainer: Trainer, episodes: int = 1, seed: int = 12345, dete
 
 # ------------------------------------------------------------------ command line (python -m macrobook train rbc)
 NAME = "rbc"
+HELP = "Chapter 6: the RBC economy of Curry et al. (2022), 100 consumers, 10 firms and a government"
 
 
 def add_arguments(ap: argparse.ArgumentParser) -> None:

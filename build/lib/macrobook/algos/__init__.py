@@ -1,0 +1,1 @@
+"""Learners, one readable file each: q_learning, reinforce, a2c, ppo, ddpg, maddpg."""

@@ -1,0 +1,197 @@
+"""Command line: ``python -m macrobook <command> ...``, one argparse tree.
+
+    train ECONOMY ...            train an economy (monetary, rbc); writes RUN_DIR/models, plots, logs
+    eval --model-path PATH       evaluate a trained run (PATH = RUN_DIR/models/best or last)
+    bench ECONOMY [--json]       agent-steps/s, batched vs a per-agent Python loop
+    best-response RUN_DIR        epsilon of each agent type by best-response retraining
+    llm diverseland ...          the LLM-augmented Diverseland scenario
+
+Every subcommand is a parser in this file (no string dispatch); a bad value ends in one line that
+names the flag and what is allowed, and a non-zero exit.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+from pathlib import Path
+
+from .config import ConfigError, float_arg, int_arg
+
+SEED = int_arg("--seed", min=0, max=2**63 - 1)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument ends in one line (no usage dump) and exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+# ----------------------------------------------------------------------------- train / eval
+def _add_train(sub) -> None:
+    from .recipes import RECIPES
+
+    train = sub.add_parser("train", help="train an economy; writes RUN_DIR/models, plots, logs",
+                           description="Train (or resume) an economy. Running the same command again resumes "
+                                       "from RUN_DIR/models/last; --fresh starts over.")
+    econs = train.add_subparsers(dest="economy", metavar="ECONOMY", required=True, parser_class=Parser)
+    for name, recipe in RECIPES.items():
+        ap = econs.add_parser(name, help=(recipe.__doc__ or name).strip().splitlines()[0])
+        ap.add_argument("--epochs", type=int_arg("--epochs", min=1), default=100, help="training epochs (default 100)")
+        ap.add_argument("--seed", type=SEED, default=0)
+        ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                        help="auto (CUDA if available), cpu or cuda")
+        ap.add_argument("--output-dir", default=f"runs/{name}", help=f"the run directory (default runs/{name})")
+        ap.add_argument("--save-every", type=int_arg("--save-every", min=1), default=5,
+                        help="write models/last every N epochs")
+        ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
+        ap.add_argument("--no-progress", action="store_true", help="no progress bar")
+        recipe.add_arguments(ap)
+        ap.set_defaults(func=_train, recipe=recipe)
+
+
+def _train(args) -> int:
+    from .train import run
+
+    recipe = args.recipe
+    del args.recipe, args.func
+    if not args.output_dir:
+        raise SystemExit("--output-dir must be a non-empty path")
+    rd = run(recipe, args)
+    print(f"run directory: {rd.root}")
+    return 0
+
+
+def _add_eval(sub) -> None:
+    ap = sub.add_parser("eval", help="evaluate a trained run")
+    ap.add_argument("--model-path", required=True, help="RUN_DIR/models/best or RUN_DIR/models/last (.safetensors optional)")
+    ap.add_argument("--steps", type=int_arg("--steps", min=1), default=None, help="periods to simulate (default: the run's)")
+    ap.add_argument("--seed", type=SEED, default=12345)
+    ap.add_argument("--output-dir", default=None, help="where to write (default RUN_DIR/eval)")
+    ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None)
+    ap.set_defaults(func=_eval)
+
+
+def _eval(args) -> int:
+    from .recipes import RECIPES
+    from .train import load_run
+
+    path = Path(args.model_path)
+    if path.suffix != ".safetensors":
+        path = path.with_suffix(".safetensors")
+    if not path.exists():
+        raise SystemExit(f"--model-path: no checkpoint at {path}")
+    recipe, _, trainer, rd = load_run(path.parent.parent, RECIPES, model=path.stem, device=args.device)
+    out_dir = Path(args.output_dir) if args.output_dir else rd.root / "eval"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    recipe.evaluate(trainer, rd, args, out_dir)
+    print(f"evaluation written to {out_dir}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- bench
+def _add_bench(sub) -> None:
+    from . import bench
+
+    ap = sub.add_parser("bench", help="agent-steps/s, batched vs a per-agent Python loop",
+                        description=bench.__doc__.split("\n\n")[0])
+    bench.add_arguments(ap)
+    ap.set_defaults(func=bench.main)
+
+
+# ----------------------------------------------------------------------------- best response
+def _add_best_response(sub) -> None:
+    ap = sub.add_parser("best-response", help="epsilon of each agent type by best-response retraining",
+                        description="epsilon of each agent type by best-response retraining")
+    ap.add_argument("run_dir", help="a run directory written by `python -m macrobook train ...`")
+    ap.add_argument("--iterations", type=int_arg("--iterations", min=1), default=None,
+                    help="retraining iterations per type (default: 20%% of the run's epochs)")
+    ap.add_argument("--episodes", type=int_arg("--episodes", min=1), default=2, help="evaluation episodes")
+    ap.add_argument("--seed", type=SEED, default=777)
+    ap.add_argument("--types", nargs="+", default=None, help="agent types to check (default: all learned)")
+    ap.add_argument("--model", choices=["last", "best"], default="last")
+    ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None)
+    ap.add_argument("--baseline", choices=["own", "profile"], default="own",
+                    help="what the training gain is measured against: this type untrained among the learned others "
+                         "(own, default) or every type untrained (profile)")
+    ap.add_argument("--ent-coef", type=float_arg("--ent-coef", min=0.0), default=0.0,
+                    help="entropy bonus while retraining (default 0: the reward itself, as the paper's vanilla PG)")
+    ap.add_argument("--json", action="store_true", help="print JSON only")
+    ap.set_defaults(func=_best_response)
+
+
+def _best_response(args) -> int:
+    from .analysis.best_response import PAPER_BOUNDS, epsilon_table, within_bounds
+    from .io import atomic_write_json
+    from .recipes import RECIPES
+    from .train import RunDir, load_run
+    from .utils import seed_everything
+
+    rd = RunDir(args.run_dir)
+    info = rd.read_info()
+    seed_everything(int(info["args"].get("seed", 0)))
+    # the same seed rebuilds the initial (untrained) policies, then the trained ones are loaded
+    recipe, targs, trainer, rd = load_run(rd.root, RECIPES, model=args.model, device=args.device, with_optimizers=True)
+    seed_everything(int(targs.seed))
+    untrained = recipe.build(targs)
+    seed_everything(int(targs.seed))
+    bad = set(args.types or []) - set(trainer.learners)
+    if bad:
+        raise SystemExit(f"--types: unknown {sorted(bad)}; known: {sorted(trainer.learners)}")
+    iterations = args.iterations or max(1, int(0.2 * int(getattr(targs, "epochs", 50))))
+    prepare = getattr(recipe, "full_model", None)
+    make_eval = getattr(recipe, "evaluation_economy", None)
+    eval_econ = make_eval(trainer) if make_eval else copy.deepcopy(trainer.economy)
+    table = epsilon_table(trainer, untrained, eval_econ, iterations, args.types, args.episodes, args.seed, prepare,
+                          ent_coef=args.ent_coef, baseline=args.baseline)
+    records = [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}  # NaN -> null
+               for r in table.to_dict("records")]
+    result = {"run_dir": str(Path(args.run_dir)), "model": args.model, "iterations": iterations,
+              "baseline": args.baseline, "ent_coef": args.ent_coef,
+              "paper_bounds": PAPER_BOUNDS, "all_within_bounds": within_bounds(table), "types": records}
+    atomic_write_json(rd.logs / "best_response.json", result)
+    if args.json:
+        print(json.dumps(result, indent=2, default=float))
+        return 0
+    for r in result["types"]:
+        eps = r.get("epsilon")
+        eps_s = f"{eps:.2%}" if eps is not None else "undefined (no gain in training)"
+        print(f"{r['type']:>10}: reward {r['reward_before']:.4g} -> {r['reward_after']:.4g} after "
+              f"{iterations} iterations; epsilon {eps_s} (paper bound {PAPER_BOUNDS.get(r['type'], float('nan')):.0%})")
+    return 0
+
+
+# ----------------------------------------------------------------------------- llm
+def _add_llm(sub) -> None:
+    from .llm import cli as llm_cli
+
+    ap = sub.add_parser("llm", help="LLM-augmented agent scenarios", description=llm_cli.__doc__.split("\n\n")[0])
+    scen = ap.add_subparsers(dest="scenario", metavar="SCENARIO", required=True, parser_class=Parser)
+    d = scen.add_parser("diverseland", help="households A/B/C, a firm, a government and a central bank")
+    llm_cli.add_arguments(d)
+    d.set_defaults(func=llm_cli.run)
+
+
+# ----------------------------------------------------------------------------- the tree
+def build_parser() -> argparse.ArgumentParser:
+    ap = Parser(prog="python -m macrobook", description=__doc__.split("\n\n")[0],
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser)
+    for add in (_add_train, _add_eval, _add_bench, _add_best_response, _add_llm):
+        add(sub)
+    return ap
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:   # --help (0) or a bad argument (2): the code, not an exception, for callers
+        return int(e.code or 0)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as e:
+        print(f"macrobook {args.command}: {e}", file=sys.stderr)
+        return 2
