@@ -4,6 +4,7 @@
     eval --model-path PATH       evaluate a trained run (PATH = RUN_DIR/models/best or last)
     bench ECONOMY [--json]       agent-steps/s, batched vs a per-agent Python loop
     best-response RUN_DIR        epsilon of each agent type by best-response retraining
+    scorecard RUN_DIR [--json]   the stylized-facts scorecard of a trained monetary run
     llm diverseland ...          the LLM-augmented Diverseland scenario
 
 Every subcommand is a parser in this file (no string dispatch); a bad value ends in one line that
@@ -163,6 +164,47 @@ def _best_response(args) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- scorecard
+def _add_scorecard(sub) -> None:
+    ap = sub.add_parser("scorecard", help="the stylized-facts scorecard of a trained monetary run",
+                        description="the twelve stylized-facts checks (macrobook.analysis.scorecard) of a trained "
+                                    "monetary run; epsilons are read from RUN_DIR/logs/epsilon.json when present")
+    ap.add_argument("run_dir", help="a run directory written by `python -m macrobook train monetary`")
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument("--seed", type=SEED, default=0, help="seed of the measurement economies")
+    ap.set_defaults(func=_scorecard)
+
+
+def _scorecard(args) -> int:
+    import argparse as _ap
+
+    from .analysis.scorecard import (RunDirError, card_from_measurement, card_json, format_card, measure_monetary,
+                                     read_run_dir)
+    from .recipes import monetary as recipe
+
+    def fail(msg: str) -> int:
+        print(f"macrobook scorecard: {msg}", file=sys.stderr)
+        return 2
+
+    try:
+        targs, model, eps = read_run_dir(args.run_dir)
+    except RunDirError as e:
+        return fail(str(e))
+    try:
+        ns = _ap.Namespace(**targs)
+        ns.device = "cpu"
+        trainer = recipe.build(ns)
+        trainer.progress = False
+        trainer.load(model, with_optimizers=False)
+    except SystemExit as e:
+        return fail(f"{args.run_dir}: cannot rebuild the run ({e})")
+    except Exception as e:  # a checkpoint that does not match run.json, a truncated file, ...
+        return fail(f"{model} is damaged or does not match run.json ({type(e).__name__}: {e})")
+    card = card_from_measurement(measure_monetary(trainer.learners, trainer.economy.config, seed=args.seed), eps)
+    print(card_json(card) if args.json else format_card(card))
+    return 0
+
+
 # ----------------------------------------------------------------------------- llm
 def _add_llm(sub) -> None:
     from .llm import cli as llm_cli
@@ -179,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap = Parser(prog="python -m macrobook", description=__doc__.split("\n\n")[0],
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser)
-    for add in (_add_train, _add_eval, _add_bench, _add_best_response, _add_llm):
+    for add in (_add_train, _add_eval, _add_bench, _add_best_response, _add_scorecard, _add_llm):
         add(sub)
     return ap
 

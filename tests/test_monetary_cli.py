@@ -73,3 +73,24 @@ def test_an_interrupted_run_keeps_every_finished_epoch_and_resumes(tmp_path, mon
     import pandas as pd
     log = pd.read_csv(tmp_path / "run/logs/train_log.csv")
     assert list(log["iteration"]) == [0, 1, 2]
+
+
+def test_train_then_scorecard_prints_one_json_object_with_twelve_checks(tmp_path):
+    assert _train(tmp_path, 1) == 0
+    r = subprocess.run([sys.executable, "-m", "macrobook", "scorecard", str(tmp_path / "run"), "--json"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    card = json.loads(r.stdout)  # strict JSON: unmeasured values are null, never NaN
+    assert card["economy"] == "monetary" and card["total"] == 12 == len(card["checks"])
+    assert card["passed"] == sum(c["pass"] for c in card["checks"])
+    for c in card["checks"]:
+        assert {"name", "value", "low", "high", "pass"} <= set(c)
+    # without logs/epsilon.json the equilibrium check cannot pass
+    eq = [c for c in card["checks"] if c["name"] == "equilibrium"][0]
+    assert eq["pass"] is False and "not measured" in eq["note"]
+    # a damaged checkpoint is one clear line
+    (tmp_path / "run/models/best.safetensors").write_bytes(b"not a checkpoint")
+    (tmp_path / "run/models/last.safetensors").write_bytes(b"not a checkpoint")
+    r = subprocess.run([sys.executable, "-m", "macrobook", "scorecard", str(tmp_path / "run"), "--json"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode != 0 and len(r.stderr.strip().splitlines()) == 1 and "damaged" in r.stderr

@@ -35,6 +35,13 @@ class TaylorFit:
     r2: float = float("nan")
     n: int = 0
     not_identified: tuple = ()         # regressors with (almost) no variation: their phi is NaN
+    problems: tuple = ()               # why phi_pi is not identified (empty when it is)
+
+    @property
+    def identified(self) -> bool:
+        """False when the data cannot pin down phi_pi: inflation did not vary (by spread or sd),
+        or its standard error is so large that any answer fits (see :func:`fit_taylor_rule`)."""
+        return not self.problems and "inflation" not in self.not_identified and bool(np.isfinite(self.phi_pi))
 
     def ci(self, name: str, level_z: float = Z95) -> tuple[float, float]:
         v = getattr(self, name)
@@ -44,7 +51,7 @@ class TaylorFit:
     def taylor_principle(self) -> str:
         """'holds' if the whole 95% interval of phi_pi is above 1, 'fails' if below, 'undetermined'
         if it straddles 1, and 'not identified' if inflation did not vary (no data can say)."""
-        if "inflation" in self.not_identified or not np.isfinite(self.phi_pi):
+        if not self.identified:
             return "not identified"
         lo, hi = self.ci("phi_pi")
         if lo > 1:
@@ -60,6 +67,8 @@ class TaylorFit:
              f"[{ylo:.2f}, {yhi:.2f}], r* = {100 * self.r_star:.2f}%, R^2 = {self.r2:.2f}, n = {self.n}")
         if self.not_identified:
             s += f" (no variation in: {', '.join(self.not_identified)})"
+        if self.problems:
+            s += f" (not identified: {'; '.join(self.problems)})"
         if self.smoothing is not None:
             s += f", smoothing rho = {self.smoothing:.2f}"
         return s + f"; Taylor principle: {self.taylor_principle}"
@@ -78,7 +87,8 @@ def _hac_cov(X: np.ndarray, resid: np.ndarray, lags: int) -> np.ndarray:
 
 
 def fit_taylor_rule(rate, inflation, output_gap, inflation_target: float = 0.02, smoothing: bool = False,
-                    lags: int | None = None, min_sd: float = 1e-5) -> TaylorFit:
+                    lags: int | None = None, min_sd: float = 1e-5, min_spread: float = 0.005,
+                    max_se: float = 1.0) -> TaylorFit:
     """Least-squares Taylor-rule fit with HAC confidence intervals.
 
     ``rate``, ``inflation`` (annual decimals) and ``output_gap`` (log deviation) are arrays
@@ -87,6 +97,12 @@ def fit_taylor_rule(rate, inflation, output_gap, inflation_target: float = 0.02,
     information about its coefficient: it is dropped from the regression, its coefficient is NaN
     and named in ``not_identified`` (a rate regressed on a constant inflation rate would otherwise
     return an arbitrary number with a spuriously tight interval).
+
+    The fit also flags itself as *not identified* (``problems``; ``taylor_principle`` then says
+    "not identified") when inflation's range over the sample (5th to 95th percentile) is below
+    ``min_spread`` (default 0.5 pp: a rule cannot be read off a flat line, however high R^2 is),
+    or when the standard error of phi_pi exceeds ``max_se`` (default 1: the interval spans every
+    answer the question cares about).
     """
     rate, infl, gap = (np.asarray(a, dtype=float) for a in (rate, inflation, output_gap))
     if rate.ndim == 1:
@@ -129,7 +145,14 @@ def fit_taylor_rule(rate, inflation, output_gap, inflation_target: float = 0.02,
             g[1] = b * k * k
             return float(np.sqrt(g @ cov @ g))
         se = {"intercept": dm(0, b0), "phi_pi": dm(2, bp), "phi_y": dm(3, by), "smoothing": float(np.sqrt(cov[1, 1]))}
+    problems = []
+    x_pi = X[:, -2]
+    spread = float(np.percentile(x_pi, 95) - np.percentile(x_pi, 5)) if n else 0.0
+    if "inflation" not in flat and spread < min_spread:
+        problems.append(f"inflation spread {100 * spread:.2f} pp < {100 * min_spread:.2f} pp")
+    if np.isfinite(se["phi_pi"]) and se["phi_pi"] > max_se:
+        problems.append(f"s.e. of phi_pi {se['phi_pi']:.2f} > {max_se:.2f}")
     r_star = c + (phi_pi - 1) * inflation_target
     se["r_star"] = float(np.sqrt(se["intercept"] ** 2 + (inflation_target * se["phi_pi"]) ** 2))  # ignoring covariance
     return TaylorFit(float(phi_pi), float(phi_y), float(c), float(r_star), {k: float(v) for k, v in se.items()},
-                     None if rho is None else float(rho), float(r2), int(n), tuple(flat))
+                     None if rho is None else float(rho), float(r2), int(n), tuple(flat), tuple(problems))

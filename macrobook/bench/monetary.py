@@ -1,8 +1,9 @@
 """The per-agent reference loop of :mod:`macrobook.envs.monetary` and its bench case.
 
-The loop computes the same economics as the batched step with Python numbers, economy by economy
-and agent by agent. It is slow on purpose: the benchmark's baseline (``python -m macrobook bench
-monetary``) and the batched step's oracle in the tests.
+``sell_to_order_loop`` clears the goods market of one economy with Python numbers, firm by firm
+and buyer by buyer: the oracle of :func:`macrobook.markets.goods.sell_to_order` in the tests.
+``bench_case`` times the batched step against a loop that steps each economy on its own and calls
+the policies agent by agent (the benchmark's baseline, ``python -m macrobook bench monetary``).
 """
 from __future__ import annotations
 
@@ -13,6 +14,38 @@ from ..envs.monetary import MonetaryConfig, MonetaryEconomy
 from .core import BenchCase, policy_actors  # noqa: F401
 
 NAME = "monetary"
+
+
+def sell_to_order_loop(spend, price, capacity, elasticity: float, rounds: int = 3):
+    """One economy's goods market, buyer by buyer and firm by firm (plain Python floats).
+
+    ``spend`` (list, one budget per buyer), ``price`` and ``capacity`` (lists, one per firm).
+    Returns ``(bought, spent, sold)`` lists, computed the long way: each round every buyer sends
+    each firm with capacity left its CES share of its remaining budget; a firm fills orders up to
+    its remaining capacity, pro rata when short; unfilled money stays with the buyer.
+    """
+    K, B = len(price), len(spend)
+    room = [max(c, 0.0) for c in capacity]
+    left = [max(s, 0.0) for s in spend]
+    bought, spent, sold = [0.0] * B, [0.0] * B, [0.0] * K
+    for _ in range(rounds):
+        open_ = [f for f in range(K) if room[f] > 1e-12]
+        w = {f: price[f] ** (1.0 - elasticity) for f in open_}
+        tot = sum(w.values())
+        if tot == 0:
+            break
+        orders = [[left[b] * w[f] / tot / price[f] if f in w else 0.0 for f in range(K)] for b in range(B)]
+        for f in open_:
+            want = sum(orders[b][f] for b in range(B))
+            fill = min(1.0, room[f] / want) if want > 0 else 1.0
+            for b in range(B):
+                q = orders[b][f] * fill
+                bought[b] += q
+                spent[b] += q * price[f]
+                left[b] -= q * price[f]
+                sold[f] += q
+            room[f] -= want * fill
+    return bought, spent, sold
 
 def bench_case(num_envs: int, device: torch.device, hidden: int = 64, config: MonetaryConfig | None = None):
     """For ``macrobook bench monetary``: one month with the policy forward pass, batched vs a loop.

@@ -1,4 +1,4 @@
 """Market clearing as pure tensor functions: labor, credit and goods (with rationing)."""
-from . import credit, goods, labor
+from . import credit, goods, labor, money, pricing
 
-__all__ = ["credit", "goods", "labor"]
+__all__ = ["credit", "goods", "labor", "money", "pricing"]

@@ -101,3 +101,65 @@ def price_index(price: torch.Tensor) -> torch.Tensor:
     """Geometric mean of posted prices ``[E, K] -> [E]`` (a fixed-weight index, so measured
     inflation moves only when firms change prices, not when the sales mix changes)."""
     return torch.exp(torch.log(price).mean(-1))
+
+
+# --------------------------------------------------------------------------- production to order
+def ces_expenditure_shares(price: torch.Tensor, elasticity: float, available: torch.Tensor | None = None) -> torch.Tensor:
+    """Dixit-Stiglitz (1977) expenditure shares ``[E, K]``: ``s_f = p_f^{1-e} / sum_g p_g^{1-e}``.
+
+    Real demand for firm ``f`` is then ``s_f X / p_f = (p_f / P)^{-e} X / P`` with ``P`` the CES
+    price index (Gali 2015, ch. 3, eq. 4), so a firm's own-price elasticity is ``e``.
+    ``available`` (bool) restricts the shares to firms that can still sell; rows with none are 0.
+    """
+    log_w = (1.0 - elasticity) * torch.log(price)
+    if available is not None:
+        log_w = log_w.masked_fill(~available, float("-inf"))
+    return torch.nan_to_num(torch.softmax(log_w, dim=-1), nan=0.0)
+
+
+def ces_price_index(price: torch.Tensor, elasticity: float) -> torch.Tensor:
+    """CES price index ``P = (mean_f p_f^{1-e})^{1/(1-e)}`` over the last dimension ``[E, K] -> [E]``."""
+    return torch.exp(torch.logsumexp((1.0 - elasticity) * torch.log(price), -1) / (1.0 - elasticity)
+                     - torch.log(torch.tensor(float(price.shape[-1]), dtype=price.dtype)) / (1.0 - elasticity))
+
+
+def sell_to_order(spend: torch.Tensor, price: torch.Tensor, capacity: torch.Tensor, elasticity: float,
+                  rounds: int = 3) -> dict:
+    """Goods market with production to order: each firm makes what is ordered, up to ``capacity``.
+
+    ``spend [E, B]`` nominal budgets of buyers, ``price [E, K]`` posted prices, ``capacity [E, K]``
+    the most a firm can make this month. Round 1 splits all budgets by CES shares
+    (:func:`ces_expenditure_shares`); a firm sells ``min(orders, capacity - sold)``, so it is
+    *sold out only at capacity*. Unmet money spills over (``rounds - 1`` more rounds) to the
+    firms with capacity left, again by CES shares over those firms; what is still unspent stays
+    with the buyers (pro rata to their budgets).
+
+    Returns ``bought [E, B]`` (real), ``spent [E, B]``, ``sold [E, K]`` (= production),
+    ``revenue [E, K]``, ``demand [E, K]`` (round-1 real orders: sales with unlimited capacity),
+    ``sold_out [E, K]`` (bool: sold its whole capacity).
+    Identities (tests/test_markets.py): ``sold <= capacity``, ``sum bought = sum sold``,
+    ``sum spent = sum revenue``, ``0 <= spent <= spend``.
+    """
+    budget_total = spend.clamp_min(0.0).sum(-1, keepdim=True)          # [E, 1]
+    left = budget_total
+    room = capacity.clamp_min(0.0)
+    sold = torch.zeros_like(price)
+    demand = None
+    for r in range(rounds):  # market rounds within the month, not a loop over agents
+        shares = ces_expenditure_shares(price, elasticity, available=room > 1e-12)
+        orders = left * shares / price                                   # [E, K] real
+        if demand is None:
+            demand = orders
+        q = torch.minimum(orders, room)
+        sold = sold + q
+        room = room - q
+        left = left - (q * price).sum(-1, keepdim=True)
+    spent_total = budget_total - left
+    frac = torch.where(budget_total > 0, spent_total / budget_total.clamp_min(1e-300), torch.zeros_like(budget_total))
+    revenue = sold * price
+    real_total = sold.sum(-1, keepdim=True)
+    spent = spend.clamp_min(0.0) * frac
+    bought = torch.where(spent_total > 0, spent / spent_total.clamp_min(1e-300), torch.zeros_like(spent)) * real_total
+    sold_out = (room <= 1e-9 * capacity.clamp_min(1.0)) & (capacity > 0)
+    return {"bought": bought, "spent": spent, "sold": sold, "revenue": revenue, "demand": demand,
+            "sold_out": sold_out}

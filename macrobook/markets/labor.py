@@ -64,12 +64,15 @@ def match(employer: torch.Tensor, seeking: torch.Tensor, vacancies: torch.Tensor
 
 
 def update_wage_index(wage_index: torch.Tensor, unemployment: torch.Tensor, past_inflation_monthly: torch.Tensor,
-                      natural_unemployment: float, flexibility: float, indexation: float) -> torch.Tensor:
+                      natural_unemployment: float, flexibility: float, indexation: float,
+                      floor: float = -0.02) -> torch.Tensor:
     """Nominal wage per unit of skill.
 
     A wage Phillips curve with partial indexation (Blanchard and Gali 2010 style):
     ``W_t = W_{t-1} * (1 + indexation * pi_{t-1} + flexibility * (u* - u_t))``, where ``u_t`` is
     this period's unemployment after matching. This is a market rule, not a learned choice.
+    ``floor`` bounds monthly wage growth from below (0 = downward nominal wage rigidity, Akerlof,
+    Dickens and Perry 1996); growth is capped at +2% a month.
     """
     growth = indexation * past_inflation_monthly + flexibility * (natural_unemployment - unemployment)
-    return wage_index * (1.0 + growth.clamp(-0.02, 0.02))
+    return wage_index * (1.0 + growth.clamp(floor, 0.02))

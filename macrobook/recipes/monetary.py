@@ -39,9 +39,9 @@ class MonetaryTrainConfig(Config):
 
     num_envs: int = 16
     rollout_len: int = 24
-    lr: float = 1e-3
+    lr: float = 3e-3
     gamma: float = 0.95          # monthly: a horizon of about 20 months
-    epochs: int = 2
+    epochs: int = 4               # PPO passes over each rollout
     minibatches: int = 2
     ent_coef: float = 0.01
     hidden: int = 64
@@ -66,6 +66,7 @@ def make_trainer(train: MonetaryTrainConfig | None = None, economy: MonetaryConf
     for i, k in enumerate(AGENT_TYPES):
         cfg = PPOConfig(lr=train.lr, gamma=train.gamma, epochs=train.epochs, minibatches=train.minibatches,
                         ent_coef=train.ent_coef, hidden=(train.hidden, train.hidden), vf_clip=None,
+                        bootstrap_on_done=True,  # the end of an episode is a truncation, not the end of time
                         reward_scale=REWARD_SCALES[k])
         learners[k] = PPO(econ.specs[k], cfg, device=econ.device, seed=seed * 100 + i)
     return Trainer(econ, learners, rollout_len=train.rollout_len, seed=seed, progress=progress)
@@ -82,7 +83,7 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--num-banks", type=int_arg("--num-banks", min=1), default=5)
     ap.add_argument("--num-envs", type=int_arg("--num-envs", min=1), default=16, help="parallel economies")
     ap.add_argument("--rollout-len", type=int_arg("--rollout-len", min=1), default=24, help="months per epoch")
-    ap.add_argument("--lr", type=float_arg("--lr", min=1e-8, max=1.0), default=1e-3)
+    ap.add_argument("--lr", type=float_arg("--lr", min=1e-8, max=1.0), default=3e-3)
     ap.add_argument("--no-zlb", action="store_true", help="let the policy rate go below zero (to -5%%)")
 
 
@@ -241,3 +242,103 @@ class TaylorRuleCentralBank(FixedPolicy):
         ch = self.changes.to(obs.device)
         a = (current.unsqueeze(-1) + ch - want.unsqueeze(-1)).abs().argmin(-1)
         return a, {"action": a}
+
+
+class ReferenceFirm(FixedPolicy):
+    """A rule firm (Chapter 4's fixed policy, never learned): an (S, s) price setter that resets
+    toward the static optimum ``e/(e-1) mc`` when its price has drifted more than ``band`` away
+    (Sheshinski and Weiss 1977), staffs for last month's orders, and invests at the middle speed. Reads :class:`MonetaryEconomy`'s firm observation."""
+
+    def __init__(self, band: float = 0.02):
+        from ..envs.monetary import PRICE_CHANGES
+        self.band = band
+        self.changes = torch.tensor(PRICE_CHANGES)
+
+    def act(self, obs: torch.Tensor, deterministic: bool = False):
+        gap = obs[..., 1] / 10                      # log(price / optimal static price)
+        ch = self.changes.to(obs.device)
+        nearest = (torch.log1p(ch) + gap.unsqueeze(-1)).abs().argmin(-1)
+        price_a = torch.where(gap.abs() > self.band, nearest, torch.full_like(nearest, 2))
+        hire = torch.ones_like(price_a)  # staff for last month's orders
+        a = torch.stack([price_a, hire, torch.ones_like(hire)], -1)
+        return a, {"action": a}
+
+
+class ConstantAction(ReferenceFirm):
+    """Every agent of a type takes the same action (e.g. households: plan x 1, no loan, work)."""
+
+    def __init__(self, action):
+        self.action = torch.as_tensor(action)
+
+    def act(self, obs: torch.Tensor, deterministic: bool = False):
+        a = self.action.to(obs.device).expand(*obs.shape[:-1], *self.action.shape).clone()
+        return a, {"action": a}
+
+
+def reference_agents(phi_pi: float = 1.5, phi_y: float = 0.5, r_star: float = 0.01):
+    """The fixed-policy economy of Chapter 4's first section: a Taylor (1993) central bank,
+    middle-of-the-grid banks, households that follow their plan, (S, s) rule firms."""
+    return {"central_bank": TaylorRuleCentralBank(phi_pi=phi_pi, phi_y=phi_y, r_star=r_star),
+            "bank": ConstantAction([2, 2, 1]), "household": ConstantAction([2, 0, 1]), "firm": ReferenceFirm()}
+
+
+class RandomTaylorRule(FixedPolicy):
+    """A central bank whose Taylor rule is drawn per economy: ``phi_pi ~ U[lo, hi]``,
+    ``phi_y ~ U[0, 1]``, so the private sector learns to respond to rates rather than to one rule
+    (Chapter 4, phase 2). Draws are fixed per instance (seeded)."""
+
+    def __init__(self, num_envs: int, seed: int = 0, phi_pi=(0.5, 2.5), r_star: float = 0.01):
+        g = torch.Generator().manual_seed(10_000 + seed)
+        lo, hi = phi_pi
+        self.phi_pi = (lo + (hi - lo) * torch.rand(num_envs, 1, generator=g)).double()
+        self.phi_y = torch.rand(num_envs, 1, generator=g).double()
+        self.rule = TaylorRuleCentralBank(phi_pi=self.phi_pi, phi_y=self.phi_y, r_star=r_star)
+
+    def act(self, obs, deterministic: bool = False):
+        return self.rule.act(obs.double(), deterministic)
+
+
+#: Chapter 4's phases: (name, types that learn, what the others do)
+PHASES = (
+    ("firms alone", ("firm",), "rules: Taylor (1993) central bank, households follow their plan, mid-grid banks"),
+    ("private sector under random rules", ("bank", "household", "firm"), "central bank: a Taylor rule drawn per economy"),
+    ("central bank alone", ("central_bank",), "private sector frozen at its phase-2 policies"),
+    ("all jointly", AGENT_TYPES, "everyone learns"),
+)
+
+
+def train_in_phases(iterations, train: MonetaryTrainConfig | None = None, economy: MonetaryConfig | None = None,
+                    seed: int = 0, device="cpu", progress: bool = False, callback=None):
+    """Chapter 4's curriculum. ``iterations``: four numbers, one per entry of :data:`PHASES`.
+
+    Returns ``(trainer, log)``: the trainer holds the PPO learners of every type (all learned by
+    the end) and ``log`` one row per iteration with its phase. The learners persist across phases;
+    a type that is not learning in a phase is played by its rule (phase 1), by a random Taylor
+    rule (the central bank in phase 2) or by its frozen learned policy.
+    """
+    import pandas as pd
+
+    if len(iterations) != len(PHASES):
+        raise ConfigError(f"iterations must have {len(PHASES)} entries (one per phase), got {len(iterations)}")
+    trainer = make_trainer(train, economy, seed=seed, device=device, progress=progress)
+    ppo = dict(trainer.learners)
+    rules = reference_agents()
+    logs = []
+    for (name, learn, _), n in zip(PHASES, iterations):
+        if n <= 0:
+            continue
+        if name == "firms alone":
+            agents = {k: (ppo[k] if k in learn else rules[k]) for k in AGENT_TYPES}
+        elif name.startswith("private"):
+            agents = {**ppo, "central_bank": RandomTaylorRule(trainer.economy.num_envs, seed)}
+        else:
+            agents = dict(ppo)
+        tr = Trainer(trainer.economy, agents, curriculum=(lambda it, t, learn=learn: list(learn)),
+                     rollout_len=trainer.rollout_len, seed=seed + 17 * len(logs), progress=progress)
+        tr.train(n, callback=callback)
+        log = tr.log.copy()
+        log["phase"] = name
+        logs.append(log)
+    trainer._obs = None
+    full = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame()
+    return trainer, full
