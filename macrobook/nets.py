@@ -24,7 +24,37 @@ from torch.distributions import Beta, Categorical, Normal
 from .config import ConfigError
 from .contract import Box, Discrete, MultiDiscrete, Space
 
-ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "silu": nn.SiLU, "gelu": nn.GELU, "elu": nn.ELU}
+class WeierstrassTanh(nn.Module):
+    """A fractal activation: tanh plus a truncated Weierstrass series under an exponential envelope,
+
+        phi(x) = tanh(x) + exp(-c |x|) * sum_{n=0}^{N-1} (-1)^n a^n cos(b^n pi x),
+
+    the "modified Weierstrass-tanh" of the fractal-activation preprint (Preprints.org 202508.0478,
+    2025, sec. 2.3.3) with the defaults of its released code (Raubkatz/Fractal_Activation_Functions:
+    ``a = 0.5``, ``b = 1.5``, ``c = 0.75``). The code sums 100 terms in float64; here the series is
+    truncated at ``n_terms`` (default 8): with ``a = 0.5`` the omitted terms sum to less than ``2^-7`` in value,
+    and automatic differentiation sees only the truncated sum (the paper's own remark). Far from 0 the
+    envelope removes the oscillation and the function is tanh. Defined in Chapter 7, which tests the claim
+    that such activations stabilise training.
+    """
+
+    def __init__(self, a: float = 0.5, b: float = 1.5, envelope: float = 0.75, n_terms: int = 8):
+        super().__init__()
+        if not (0.0 < a < 1.0) or b <= 0 or envelope < 0 or n_terms < 1:
+            raise ConfigError(f"WeierstrassTanh needs 0 < a < 1, b > 0, envelope >= 0, n_terms >= 1; "
+                              f"got a={a}, b={b}, envelope={envelope}, n_terms={n_terms}")
+        n = torch.arange(n_terms, dtype=torch.float64)
+        self.register_buffer("amp", ((-a) ** n).float(), persistent=False)              # (-1)^n a^n
+        self.register_buffer("freq", (b ** n * math.pi).float(), persistent=False)      # b^n pi
+        self.envelope = float(envelope)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        series = (torch.cos(x.unsqueeze(-1) * self.freq) * self.amp).sum(-1)
+        return torch.tanh(x) + torch.exp(-self.envelope * x.abs()) * series
+
+
+ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "silu": nn.SiLU, "gelu": nn.GELU, "elu": nn.ELU,
+               "weierstrass_tanh": WeierstrassTanh}
 
 
 def mlp(in_dim: int, out_dim: int, hidden: Sequence[int] = (64, 64), activation: str = "tanh",
