@@ -184,14 +184,48 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _one_line(command: str, e: BaseException) -> str:
+    """The message of an error a user can cause, as one line naming what went wrong."""
+    if isinstance(e, OSError) and e.strerror:
+        where = f" {e.filename!r}" if e.filename else ""
+        hint = {28: " (the disk is full)", 30: " (the file system is read-only)", 13: " (no permission)"}.get(e.errno, "")
+        text = f"cannot use{where}: {e.strerror}{hint}"
+    elif isinstance(e, MemoryError) or (isinstance(e, RuntimeError) and "alloc" in str(e).lower()):
+        text = "not enough memory for these sizes; use fewer economies or agents (--num-envs, --num-households, ...)"
+    else:
+        text = str(e)
+    text = " ".join(text.split())   # one line, whatever the library said
+    prefix = f"macrobook {command}"
+    return text if text.startswith(prefix) else f"{prefix}: {text}"
+
+
 def main(argv=None) -> int:
+    from .io import CheckpointError
+
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as e:   # --help (0) or a bad argument (2): the code, not an exception, for callers
-        return int(e.code or 0)
+        return int(e.code or 0) if not isinstance(e.code, str) else 2
+    command = args.command
     try:
         return int(args.func(args) or 0)
     except ConfigError as e:
-        print(f"macrobook {args.command}: {e}", file=sys.stderr)
+        print(_one_line(command, e), file=sys.stderr)
         return 2
+    except SystemExit as e:   # the library's own one-line stops (RunError, a recipe's bad value), and exit codes
+        if isinstance(e.code, str):
+            print(_one_line(command, Exception(e.code)), file=sys.stderr)
+            return 1
+        return int(e.code or 0)
+    except (CheckpointError, OSError, MemoryError) as e:
+        print(_one_line(command, e), file=sys.stderr)
+        return 1
+    except RuntimeError as e:
+        if "alloc" not in str(e).lower():
+            raise
+        print(_one_line(command, e), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"macrobook {command}: interrupted", file=sys.stderr)
+        return 130
