@@ -4,6 +4,7 @@
     eval --model-path PATH       evaluate a trained run (PATH = RUN_DIR/models/best or last)
     bench ECONOMY [--json]       agent-steps/s, batched vs a per-agent Python loop
     best-response RUN_DIR        epsilon of each agent type by best-response retraining
+    sweep CHAPTER --seeds ...    seed x scenario x hyperparameter sweeps (--engine local or ray)
     llm diverseland ...          the LLM-augmented Diverseland scenario
 
 Every subcommand is a parser in this file (no string dispatch); a bad value ends in one line that
@@ -32,6 +33,7 @@ class Parser(argparse.ArgumentParser):
 # ----------------------------------------------------------------------------- train / eval
 def _add_train(sub) -> None:
     from .recipes import RECIPES
+    from .train import add_run_arguments
 
     train = sub.add_parser("train", help="train an economy; writes RUN_DIR/models, plots, logs",
                            description="Train (or resume) an economy. Running the same command again resumes "
@@ -39,16 +41,7 @@ def _add_train(sub) -> None:
     econs = train.add_subparsers(dest="economy", metavar="ECONOMY", required=True, parser_class=Parser)
     for name, recipe in RECIPES.items():
         ap = econs.add_parser(name, help=(recipe.__doc__ or name).strip().splitlines()[0])
-        ap.add_argument("--epochs", type=int_arg("--epochs", min=1), default=100, help="training epochs (default 100)")
-        ap.add_argument("--seed", type=SEED, default=0)
-        ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
-                        help="auto (CUDA if available), cpu or cuda")
-        ap.add_argument("--output-dir", default=f"runs/{name}", help=f"the run directory (default runs/{name})")
-        ap.add_argument("--save-every", type=int_arg("--save-every", min=1), default=5,
-                        help="write models/last every N epochs")
-        ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
-        ap.add_argument("--no-progress", action="store_true", help="no progress bar")
-        recipe.add_arguments(ap)
+        add_run_arguments(ap, recipe)
         ap.set_defaults(func=_train, recipe=recipe)
 
 
@@ -163,6 +156,16 @@ def _best_response(args) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- sweep
+def _add_sweep(sub) -> None:
+    from .adapters import sweep
+
+    ap = sub.add_parser("sweep", help="seed x scenario x hyperparameter sweeps of a chapter's training",
+                        description=sweep.__doc__.split("\n\n")[0])
+    sweep.add_arguments(ap)
+    ap.set_defaults(func=sweep.main)
+
+
 # ----------------------------------------------------------------------------- llm
 def _add_llm(sub) -> None:
     from .llm import cli as llm_cli
@@ -179,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap = Parser(prog="python -m macrobook", description=__doc__.split("\n\n")[0],
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser)
-    for add in (_add_train, _add_eval, _add_bench, _add_best_response, _add_llm):
+    for add in (_add_train, _add_eval, _add_bench, _add_best_response, _add_sweep, _add_llm):
         add(sub)
     return ap
 

@@ -530,6 +530,25 @@ def default_score(trainer: Trainer, row: dict) -> float:
     return float(sum(v for k, v in row.items() if k.startswith("reward/")))
 
 
+def add_run_arguments(ap, recipe) -> None:
+    """The flags of ``python -m macrobook train NAME`` (the run loop's, then the recipe's own).
+
+    One definition for the command line and for sweeps (:mod:`macrobook.adapters.sweep`)."""
+    from .config import int_arg
+
+    name = recipe.NAME
+    ap.add_argument("--epochs", type=int_arg("--epochs", min=1), default=100, help="training epochs (default 100)")
+    ap.add_argument("--seed", type=int_arg("--seed", min=0, max=2**63 - 1), default=0)
+    ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                    help="auto (CUDA if available), cpu or cuda")
+    ap.add_argument("--output-dir", default=f"runs/{name}", help=f"the run directory (default runs/{name})")
+    ap.add_argument("--save-every", type=int_arg("--save-every", min=1), default=5,
+                    help="write models/last every N epochs")
+    ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
+    ap.add_argument("--no-progress", action="store_true", help="no progress bar")
+    recipe.add_arguments(ap)
+
+
 def _flag(k: str) -> str:
     return "--" + k.replace("_", "-")
 
