@@ -175,14 +175,23 @@ class History:
     ``mean()`` averages over economies: one row per t.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, precision: str = "float32") -> None:
+        if precision not in ("float32", "float64"):
+            raise ConfigError(f"History.precision must be 'float32' or 'float64', got {precision!r}")
+        self._dtype = torch.float32 if precision == "float32" else torch.float64
         self._t: list[int] = []
         self._rows: list[Dict[str, np.ndarray]] = []
 
     def record(self, macro: Mapping[str, torch.Tensor], t: int | None = None) -> None:
         t = len(self._t) if t is None else int(t)
         self._t.append(t)
-        self._rows.append({k: torch.as_tensor(v).detach().float().reshape(-1).cpu().numpy() for k, v in macro.items()})
+        self._rows.append({k: torch.as_tensor(v).detach().to(self._dtype).reshape(-1).cpu().numpy()
+                           for k, v in macro.items()})
+
+    def arrays(self) -> Dict[str, np.ndarray]:
+        """``{variable: [T, num_envs]}`` arrays, one row per recorded period (in record order)."""
+        names = list(self._rows[0]) if self._rows else []
+        return {k: np.stack([row[k] for row in self._rows]) for k in names}
 
     def __len__(self) -> int:
         return len(self._t)

@@ -38,6 +38,7 @@ import torch
 from .config import ConfigError
 from .envs.base import BatchedEconomy
 from .contract import History
+from .replay import learner_policy, replay
 from .io import (CheckpointError, atomic_write_csv, clean_stale_temp, load_checkpoint, load_checkpoint_tensors,
                  read_checkpoint_attachment, read_checkpoint_header, save_checkpoint)
 
@@ -201,14 +202,7 @@ class Trainer:
         ``economy`` lets the caller evaluate on another copy (e.g. with a shock) without
         disturbing the training state.
         """
-        econ = economy or self.economy
-        hist = History()
-        obs = econ.reset(seed=seed)
-        for t in range(steps):
-            acts = {k: l.act(obs[k], deterministic=deterministic)[0] for k, l in self.learners.items()}
-            out = econ.step(acts)
-            hist.record(out.macro, t)
-            obs = out.obs
+        hist = replay(economy or self.economy, learner_policy(self.learners, deterministic), steps, seed=seed)
         if economy is None:
             self._obs = None  # the training stream restarts from a fresh reset
         return hist

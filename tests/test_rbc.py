@@ -187,7 +187,7 @@ def test_batched_step_agrees_with_per_agent_loop(variant):
     for _ in range(6):
         a = {k: s.action.sample((2, s.count), generator=g) for k, s in econ.specs.items()}
         s0 = econ.state.clone()
-        nxt, raw, _ = econ.transition(s0, a)
+        nxt, raw, _ = econ.advance(s0, a)
         ref, ref_raw = reference_step_loop(econ, s0, a)
         for k in nxt.__dict__:
             assert torch.allclose(getattr(nxt, k), getattr(ref, k), rtol=1e-4, atol=1e-2), k

@@ -24,8 +24,9 @@ API (defined in chapter 3; reused by the monetary-policy chapter)::
     # the common case: a shock helper that decays geometrically
     shock = shock_path(lambda econ, size: econ.set_shock("policy_rate", size), size=0.01, persistence=0.8)
 
-Method. Both runs call ``economy.reset(seed=seed)`` and reseed torch's global generator with the
-same seed before the run, so the economy's own draws (``economy.rand``/``randn``) and any
+Method. Both runs are :func:`macrobook.replay.replay` calls: each calls ``economy.reset(seed=seed)``,
+reseeds torch's global generator with the same seed and restarts a :class:`~macrobook.replay.PolicySampler`'s
+streams before the run, so the economy's own draws (``economy.rand``/``randn``) and any
 stochastic policy's draws are the same numbers in both (common random numbers, e.g. Glasserman
 and Yao 1992). The economy must draw a fixed count of random numbers per step, whatever its
 state, for the streams to stay aligned; the reported response of economy ``e`` at horizon ``h``
@@ -41,15 +42,13 @@ attribute that its ``_step`` reads). The baseline run calls nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, Mapping, Optional
+from typing import Callable, Dict, Iterable, Optional
 
 import numpy as np
-import torch
 
 from ..config import ConfigError
+from ..replay import Policy, Shock, replay
 
-Policy = Callable[[Mapping[str, torch.Tensor]], Mapping[str, torch.Tensor]]
-Shock = Callable[[object, int], None]
 
 
 @dataclass
@@ -82,23 +81,11 @@ def shock_path(apply: Callable[[object, float], None], size: float, persistence:
 
 def _simulate(economy, policy: Policy, shock: Optional[Shock], horizon: int, burn_in: int, seed: int,
               variables: Optional[Iterable[str]]):
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        obs = economy.reset(seed=seed)
-        rows: Dict[str, list] = {}
-        with torch.no_grad():
-            for t in range(burn_in + horizon):
-                if shock is not None and t >= burn_in:
-                    shock(economy, t - burn_in)
-                out = economy.step(policy(obs))
-                obs = out.obs
-                if t >= burn_in:
-                    for k, v in out.macro.items():
-                        if variables is None or k in variables:
-                            rows.setdefault(k, []).append(v.detach().double().cpu().numpy())
-        if hasattr(economy, "clear_shocks"):
-            economy.clear_shocks()
-    return {k: np.stack(v) for k, v in rows.items()}
+    hist = replay(economy, policy, burn_in + horizon, seed=seed, shock=shock, shock_from=burn_in, record_from=burn_in,
+                  variables=variables, precision="float64", seed_torch=True)
+    if hasattr(economy, "clear_shocks"):
+        economy.clear_shocks()
+    return hist.arrays()
 
 
 def _mean_se(d: np.ndarray):

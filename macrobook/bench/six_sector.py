@@ -13,6 +13,7 @@ from typing import Mapping
 import torch
 
 from ..envs.six_sector import ACTIONS, SixSectorConfig, SixSectorEconomy, SixSectorState, initial_state, reset_draws, step_draws
+from ..envs.base import state_where
 from .core import BenchCase, policy_actors  # noqa: F401
 
 NAME = "six_sector"
@@ -223,7 +224,7 @@ def bench_case(num_envs: int, device="cpu", config: SixSectorConfig | None = Non
         done = s_new.t >= cfg.episode_len
         if bool(done.any()):
             fresh = initial_state(cfg, reset_draws(cfg, econ.num_envs, econ.rand, econ.randn), econ.dtype)
-            s_new = s_new.where(done, fresh)
+            s_new = state_where(done, fresh, s_new)
         loop["s"] = s_new
 
     sync = (lambda: torch.cuda.synchronize(econ.device)) if econ.device.type == "cuda" else (lambda: None)

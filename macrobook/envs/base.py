@@ -1,4 +1,5 @@
-"""The batched multi-agent economy contract.
+"""The plumbing every batched economy shares: seeding, action checks, auto-reset, ``final_obs``
+and shocks. An economy supplies only its economics.
 
 Every economy simulates ``num_envs`` independent copies at once, as tensors with a
 leading economies dimension, on one device. Agents are grouped by type; a type with
@@ -13,25 +14,69 @@ tensor operations (``macrobook.markets``).
 """
 from __future__ import annotations
 
-from typing import Dict, Mapping
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Dict, Mapping
 
 import torch
 
 from ..config import ConfigError
-from ..utils import resolve_device
 from ..contract import AgentSpec, StepResult
+from ..utils import resolve_device
 
+
+@dataclass
+class Transition:
+    """What an economy's :meth:`BatchedEconomy.transition` returns: the state after one period
+    (before any restart), and that period's rewards, episode ends, aggregates and extras."""
+
+    state: Any
+    reward: Dict[str, torch.Tensor]
+    done: torch.Tensor
+    macro: Dict[str, torch.Tensor]
+    info: dict = field(default_factory=dict)
+
+
+def state_where(mask: torch.Tensor, fresh: Any, current: Any) -> Any:
+    """Per economy, ``fresh`` where ``mask`` [E] is true, else ``current``: the masked restart of a
+    state dataclass whose tensor fields all have the economies dimension first (no Python loop)."""
+    out = {}
+    for f in dataclasses.fields(current):
+        cur, new = getattr(current, f.name), getattr(fresh, f.name)
+        if isinstance(cur, torch.Tensor) and cur.dim() > 0 and cur.shape[0] == mask.shape[0]:
+            m = mask.reshape(mask.shape + (1,) * (cur.dim() - 1))
+            out[f.name] = torch.where(m, new, cur)
+        else:
+            out[f.name] = cur
+    return type(current)(**out)
 
 
 class BatchedEconomy:
-    """Base class for a batched economy. Subclasses set ``self.specs`` and implement
-    ``_reset(generator) -> obs`` and ``_step(actions) -> StepResult``.
+    """Base class for a batched economy.
 
-    The base class handles the device, the seeded generator, and action checking.
+    An economy supplies its economics and nothing else:
+
+    * ``self.specs`` (set in ``__init__``) and a config dataclass;
+    * ``initial_state(num_envs) -> State``: a fresh state (a dataclass of tensors, economies first),
+      drawn from this economy's generator (:meth:`rand`, :meth:`randn`);
+    * ``observe(state) -> {type: [E, n, obs_dim]}``;
+    * ``transition(state, actions) -> Transition``: one period, as named pure stages.
+
+    The base class owns the plumbing, once for every economy: the device, the seeded generator,
+    action checks, the period counter ``t``, auto-reset (economies whose episode ended restart from
+    a fresh state, by a masked overwrite), ``info["final_obs"]`` (the observation *before* that
+    restart, for learners that treat an episode's end as a time limit) and shocks (``SHOCKS`` names
+    the shocks an economy understands; :meth:`set_shock` adds to one in every following period
+    until :meth:`clear_shocks`; ``transition`` reads ``self.shocks``).
     """
 
     #: names of the aggregates in ``StepResult.macro``, with units, for readers and plots
     macro_units: Mapping[str, str] = {}
+    #: the shocks this economy understands: name -> what a value of 1 means (units)
+    SHOCKS: Mapping[str, str] = {}
+    #: draw a fresh state every period, restarted or not, so that the random stream does not depend
+    #: on whether an economy restarted (economies with random restarts, e.g. a death probability)
+    redraw_every_step: bool = False
 
     def __init__(self, num_envs: int = 1, device: str | torch.device = "auto"):
         if not isinstance(num_envs, int) or isinstance(num_envs, bool) or num_envs < 1:
@@ -43,6 +88,9 @@ class BatchedEconomy:
         self.generator.manual_seed(0)
         self.t = 0
         self.check_actions = True
+        self.state: Any = None
+        self.shocks: Dict[str, torch.Tensor] = {}
+        self.clear_shocks()
 
     # ----------------------------------------------------------------- public API
     def reset(self, seed: int | None = None) -> Dict[str, torch.Tensor]:
@@ -52,14 +100,64 @@ class BatchedEconomy:
                 raise ConfigError(f"seed must be an integer >= 0, got {seed!r}")
             self.generator.manual_seed(seed)
         self.t = 0
-        return self._reset()
+        self.clear_shocks()
+        if type(self).transition is BatchedEconomy.transition:   # an economy that still writes its own step
+            return self._reset()
+        self.state = self.initial_state(self.num_envs)
+        return self.observe(self.state)
 
     def step(self, actions: Mapping[str, torch.Tensor]) -> StepResult:
-        """Advance every economy one period. ``actions[type]`` has shape ``[E, n, *event_shape]``."""
+        """Advance every economy one period. ``actions[type]`` has shape ``[E, n, *event_shape]``.
+
+        Returns the observation after the step, *after* the restart of every economy whose episode
+        ended (``done``); ``info["final_obs"]`` is the observation before that restart.
+        """
         if self.check_actions:
             self._validate_actions(actions)
         self.t += 1
-        return self._step(actions)
+        if type(self).transition is BatchedEconomy.transition:
+            return self._step(actions)
+        tr = self.transition(self.state, actions)
+        final_obs = self.observe(tr.state)
+        nxt, restarted = tr.state, bool(tr.done.any())
+        if restarted or self.redraw_every_step:
+            nxt = state_where(tr.done, self.initial_state(self.num_envs), nxt)
+        self.state = nxt
+        if restarted and bool(tr.done.all()):
+            self.t = 0
+        obs = self.observe(nxt) if restarted else final_obs
+        info = dict(tr.info)
+        info["final_obs"] = final_obs
+        return StepResult(obs=obs, reward=tr.reward, done=tr.done, macro=tr.macro, info=info)
+
+    # ----------------------------------------------------------------- what an economy supplies
+    def initial_state(self, num_envs: int) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def observe(self, state: Any = None) -> Dict[str, torch.Tensor]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def transition(self, state: Any, actions: Mapping[str, torch.Tensor]) -> Transition:  # pragma: no cover
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------- shocks
+    def set_shock(self, name: str, value, mask: torch.Tensor | None = None) -> None:
+        """Set shock ``name`` to ``value`` (a float or an ``[E]`` tensor; only where ``mask`` [E] is true)
+        in every following period, until it is set again or :meth:`clear_shocks`."""
+        if name not in self.SHOCKS:
+            raise ConfigError(f"shock must be one of {sorted(self.SHOCKS)}, got {name!r}")
+        v = torch.as_tensor(value, dtype=self.shocks[name].dtype, device=self.device)
+        if not bool(torch.isfinite(v).all()):
+            raise ConfigError(f"shock {name!r} must be finite, got {value!r}")
+        new = torch.zeros_like(self.shocks[name]) + v
+        if mask is not None:
+            new = torch.where(mask.to(self.device), new, self.shocks[name])
+        self.shocks[name] = new
+
+    def clear_shocks(self) -> None:
+        """Every shock back to zero."""
+        dtype = getattr(self, "dtype", torch.float32)
+        self.shocks = {k: torch.zeros(self.num_envs, dtype=dtype, device=self.device) for k in self.SHOCKS}
 
     def sample_actions(self) -> Dict[str, torch.Tensor]:
         """Uniformly random actions for every agent type (useful for tests and baselines)."""

@@ -55,9 +55,8 @@ from typing import Dict, Mapping
 import torch
 
 from ..config import Config, check, check_choice, check_float, check_int
-from ..contract import AgentSpec, StepResult
-from .base import BatchedEconomy
-from ..contract import Box
+from ..contract import AgentSpec, Box
+from .base import BatchedEconomy, Transition
 
 OBS_NAMES = ("log_wealth",)
 
@@ -172,6 +171,11 @@ def mean_relative_error(learned_consumption, true_consumption) -> float:
     return float(np.mean(np.abs(a - b) / np.abs(b)))
 
 
+@dataclass
+class CakeState:
+    log_wealth: torch.Tensor   # [E, n] log of each household's wealth
+
+
 class CakeEatingEconomy(BatchedEconomy):
     """``num_envs`` independent households solving the consumption-savings problem (module docstring).
 
@@ -183,6 +187,9 @@ class CakeEatingEconomy(BatchedEconomy):
     ``info["final_obs"]``: ``{"household": [E, n, 1]}``, the observation after the step *before*
     any restart (equal to ``obs`` where no economy restarted).
     """
+
+    #: a death draws a fresh household: draw every period so the stream does not depend on deaths
+    redraw_every_step = True
 
     macro_units = {
         "consumption": "goods per period",
@@ -201,41 +208,44 @@ class CakeEatingEconomy(BatchedEconomy):
                 count=self.n, obs_dim=1, action=Box(cfg.share_min, cfg.share_max, (1,)), obs_names=OBS_NAMES
             )
         }
-        self.log_wealth = torch.zeros(num_envs, self.n, device=self.device)
+        self.state = CakeState(torch.zeros(num_envs, self.n, device=self.device))
 
-    # ----------------------------------------------------------------- internals
-    def _draw_log_wealth(self, num: int) -> torch.Tensor:
+    @property
+    def log_wealth(self) -> torch.Tensor:
+        """Log wealth of every household, ``[E, n]``."""
+        return self.state.log_wealth
+
+    # ----------------------------------------------------------------- the economics
+    def initial_state(self, num_envs: int) -> "CakeState":
         lo, hi = math.log(self.config.wealth_min), math.log(self.config.wealth_max)
-        return lo + (hi - lo) * self.rand(num, self.n)
+        return CakeState(lo + (hi - lo) * self.rand(num_envs, self.n))
 
-    def _obs(self) -> Dict[str, torch.Tensor]:
-        return {"household": self.log_wealth.unsqueeze(-1).clone()}
-
-    def _reset(self) -> Dict[str, torch.Tensor]:
-        self.log_wealth = self._draw_log_wealth(self.num_envs)
-        return self._obs()
+    def observe(self, state: "CakeState | None" = None) -> Dict[str, torch.Tensor]:
+        state = self.state if state is None else state
+        return {"household": state.log_wealth.unsqueeze(-1).clone()}
 
     def set_wealth(self, wealth: torch.Tensor) -> Dict[str, torch.Tensor]:
         """Put every household at the given wealth ``[E, n]`` (for evaluation on a grid); returns obs."""
         wealth = torch.as_tensor(wealth, dtype=torch.float32, device=self.device).reshape(self.num_envs, self.n)
         if not bool((wealth > 0).all()):
             raise ValueError("wealth must be positive")
-        self.log_wealth = torch.log(wealth)
-        return self._obs()
+        self.state = CakeState(torch.log(wealth))
+        return self.observe()
 
-    def _step(self, actions: Mapping[str, torch.Tensor]) -> StepResult:
+    def transition(self, state: "CakeState", actions: Mapping[str, torch.Tensor]) -> Transition:
         cfg = self.config
+        log_wealth = state.log_wealth
         share = actions["household"][..., 0].clamp(cfg.share_min, cfg.share_max)   # [E, n]
         # Draws are made every step in both variants so the random stream does not depend on the variant.
         income_draw = self.rand(self.num_envs, self.n)
         death_draw = self.rand(self.num_envs)
 
-        log_consumption = torch.log(share) + self.log_wealth
+        log_consumption = torch.log(share) + log_wealth
         reward = log_consumption
-        wealth = torch.exp(self.log_wealth)
+        wealth = torch.exp(log_wealth)
         if cfg.income == "none":
             # In logs: log W' = log R + log(1 - s) + log W (no underflow however long a life is).
-            next_log_wealth = math.log(cfg.gross_return) + torch.log1p(-share) + self.log_wealth
+            next_log_wealth = math.log(cfg.gross_return) + torch.log1p(-share) + log_wealth
             income = torch.zeros_like(share)
         else:
             income = torch.where(income_draw < cfg.income_prob_high,
@@ -249,40 +259,5 @@ class CakeEatingEconomy(BatchedEconomy):
             "consumption_share": share.mean(-1),
             "income": income.mean(-1),
         }
-        self.log_wealth = next_log_wealth
-        final_obs = self._obs()
-
-        done = death_draw < cfg.restart_prob
-        if bool(done.any()):
-            fresh = self._draw_log_wealth(self.num_envs)
-            self.log_wealth = torch.where(done.unsqueeze(-1), fresh, self.log_wealth)
-        else:
-            # Keep the random stream the same whether or not anyone restarted.
-            self._draw_log_wealth(self.num_envs)
-        return StepResult(obs=self._obs(), reward={"household": reward}, done=done, macro=macro,
-                          info={"final_obs": final_obs})
-
-
-def bench_factory(num_envs: int, device="cpu"):
-    """For ``python -m macrobook bench cake``: (batched step, per-household loop step, agent-steps per call)."""
-    cfg = CakeConfig()
-    econ = CakeEatingEconomy(cfg, num_envs=num_envs, device=device)
-    econ.reset(seed=0)
-    econ.check_actions = False
-    action = {"household": torch.full((num_envs, 1, 1), 0.1, device=econ.device)}
-
-    def batched():
-        econ.step(action)
-
-    wealth = [1.0] * num_envs
-
-    def loop():
-        # The same budget constraint, one household at a time in Python.
-        for i in range(num_envs):
-            c = 0.1 * wealth[i]
-            wealth[i] = cfg.gross_return * (wealth[i] - c)
-            _ = math.log(c)
-            if wealth[i] < 1e-30:
-                wealth[i] = 1.0
-
-    return batched, loop, num_envs
+        # a household dies with probability restart_prob: the base class restarts it from a fresh draw
+        return Transition(CakeState(next_log_wealth), {"household": reward}, death_draw < cfg.restart_prob, macro)

@@ -47,9 +47,8 @@ from typing import Dict, Mapping
 import torch
 
 from ..config import Config, check, check_choice, check_float, check_int
-from ..contract import AgentSpec, StepResult
-from .base import BatchedEconomy
-from ..contract import Box, Discrete
+from ..contract import AgentSpec, Box, Discrete
+from .base import BatchedEconomy, Transition
 
 OBS_NAMES = (
     "last_price / demand_intercept",
@@ -173,6 +172,12 @@ def best_response_on_grid(others_totals: torch.Tensor, config: CournotConfig,
     return float(grid[expected_profit_on_grid(others_totals, config, grid).argmax()])
 
 
+@dataclass
+class CournotState:
+    last_quantity: torch.Tensor   # [E, n] each firm's quantity last period
+    period: torch.Tensor          # [E] periods played in this episode
+
+
 class CournotEconomy(BatchedEconomy):
     """``num_envs`` repeated Cournot markets with ``num_firms`` firms each (see module docstring).
 
@@ -206,8 +211,17 @@ class CournotEconomy(BatchedEconomy):
             self.specs = {f"firm_{i}": AgentSpec(1, 4, space, OBS_NAMES) for i in range(n)}
         else:
             self.specs = {"firm": AgentSpec(n, 4, space, OBS_NAMES)}
-        self.last_quantity = torch.zeros(num_envs, n, device=self.device)
-        self.period = torch.zeros(num_envs, device=self.device)
+        self.state = CournotState(torch.zeros(num_envs, n, device=self.device), torch.zeros(num_envs, device=self.device))
+
+    @property
+    def last_quantity(self) -> torch.Tensor:
+        """Each firm's quantity in the last period, ``[E, n]``."""
+        return self.state.last_quantity
+
+    @property
+    def period(self) -> torch.Tensor:
+        """Periods played in each market's episode, ``[E]``."""
+        return self.state.period
 
     # ------------------------------------------------------------- conversions
     def quantities(self, actions: Mapping[str, torch.Tensor]) -> torch.Tensor:
@@ -226,30 +240,26 @@ class CournotEconomy(BatchedEconomy):
             return {f"firm_{i}": x[:, i:i + 1] for i in range(self.n)}
         return {"firm": x}
 
-    def _observe(self) -> Dict[str, torch.Tensor]:
+    def observe(self, state: "CournotState | None" = None) -> Dict[str, torch.Tensor]:
         cfg = self.config
-        q = self.last_quantity
+        state = self.state if state is None else state
+        q = state.last_quantity
         price, _ = clear_market(q, cfg)
         others_mean = (q.sum(-1, keepdim=True) - q) / max(self.n - 1, 1)
         obs = torch.stack([
             (price / cfg.demand_intercept).unsqueeze(-1).expand(-1, self.n),
             q / self.q_max,
             others_mean / self.q_max,
-            (self.period / cfg.episode_length).unsqueeze(-1).expand(-1, self.n),
+            (state.period / cfg.episode_length).unsqueeze(-1).expand(-1, self.n),
         ], dim=-1)
         return self.split(obs)
 
-    def _draw_start(self, num: int) -> torch.Tensor:
+    # ------------------------------------------------------------- the economics
+    def initial_state(self, num_envs: int) -> "CournotState":
         # "Last period" before the first one: random quantities, so the first observation varies.
-        return self.rand(num, self.n) * self.q_max
+        return CournotState(self.rand(num_envs, self.n) * self.q_max, torch.zeros(num_envs, device=self.device))
 
-    # ------------------------------------------------------------- contract
-    def _reset(self) -> Dict[str, torch.Tensor]:
-        self.last_quantity = self._draw_start(self.num_envs)
-        self.period = torch.zeros(self.num_envs, device=self.device)
-        return self._observe()
-
-    def _step(self, actions: Mapping[str, torch.Tensor]) -> StepResult:
+    def transition(self, state: "CournotState", actions: Mapping[str, torch.Tensor]) -> Transition:
         cfg = self.config
         q = self.quantities(actions)                                   # [E, n]
         price, profit = clear_market(q, cfg)                           # [E], [E, n]
@@ -263,18 +273,6 @@ class CournotEconomy(BatchedEconomy):
             "consumer_surplus": 0.5 * (cfg.demand_intercept - price) * torch.minimum(
                 total, torch.full_like(total, cfg.demand_intercept / cfg.demand_slope)),
         }
-        self.period = self.period + 1
-        done = self.period >= cfg.episode_length
-        self.last_quantity = q
-        final_obs = self._observe() if bool(done.any()) else None
-        if bool(done.any()):
-            # auto-reset the markets whose episode ended (no loop: masked overwrite)
-            fresh = self._draw_start(self.num_envs)
-            self.last_quantity = torch.where(done.unsqueeze(-1), fresh, q)
-            self.period = torch.where(done, torch.zeros_like(self.period), self.period)
-        obs = self._observe()
-        reward = self.split(profit)
-        info = {"quantity": q, "profit": profit}
-        if final_obs is not None:
-            info["final_obs"] = final_obs
-        return StepResult(obs=obs, reward=reward, done=done, macro=macro, info=info)
+        period = state.period + 1
+        return Transition(CournotState(q, period), self.split(profit), period >= cfg.episode_length, macro,
+                          {"quantity": q, "profit": profit})

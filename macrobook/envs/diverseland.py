@@ -33,15 +33,15 @@ Agent types, observations (``obs_names``) and actions:
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Dict, Mapping
 
 import torch
 
 from ..config import Config, check, check_float, check_int
-from ..contract import AgentSpec, StepResult
-from .base import BatchedEconomy
+from ..contract import AgentSpec
+from ..markets.goods import ration_among
+from .base import BatchedEconomy, Transition
 from ..contract import Box
 
 GOODS = ("basic", "tech", "green")
@@ -99,9 +99,7 @@ def clear_goods_market(spending: torch.Tensor, alpha: torch.Tensor, prices: torc
     """
     wanted = alpha.unsqueeze(0) * spending.unsqueeze(-1) / prices.unsqueeze(1)   # [E, h, g] units
     demand = wanted.sum(1)
-    sold = torch.minimum(demand, stock)
-    fill = torch.where(demand > 0, sold / demand.clamp_min(1e-12), torch.ones_like(demand))
-    consumption = wanted * fill.unsqueeze(1)
+    consumption, sold, fill = ration_among(wanted, stock)
     paid = (consumption * prices.unsqueeze(1)).sum(-1)
     return consumption, paid, sold, demand, fill
 
@@ -190,10 +188,6 @@ class Diverseland(BatchedEconomy):
             nominal_output=(prod * self.base_prices).sum(-1), output_gap=z(n), fill=torch.ones(n, 3, device=d),
             debt=z(n))
 
-    def _reset(self) -> Dict[str, torch.Tensor]:
-        self.state = self.initial_state(self.num_envs)
-        return self.observe()
-
     def set_expectations(self, expectation_annual: torch.Tensor) -> Dict[str, torch.Tensor]:
         """Replace the households' inflation expectations ``[E, 3]`` (decimal per year), e.g. with
         the ones they stated in messages; returns the new observations."""
@@ -201,8 +195,8 @@ class Diverseland(BatchedEconomy):
         return self.observe()
 
     # ------------------------------------------------------------------ observations
-    def observe(self) -> Dict[str, torch.Tensor]:
-        s, c = self.state, self.config
+    def observe(self, state: "DiverselandState | None" = None) -> Dict[str, torch.Tensor]:
+        s, c = (self.state if state is None else state), self.config
         E = s.prices.shape[0]
         infl = annualize(s.inflation)
         good_infl = annualize(s.good_inflation)
@@ -215,7 +209,7 @@ class Diverseland(BatchedEconomy):
             x10(s.policy_rate_annual).unsqueeze(-1).expand(E, 3), x10(s.stimulus_share).unsqueeze(-1).expand(E, 3),
             x10(s.expectation_annual)], dim=-1)
         h = torch.cat([h, torch.eye(3, device=self.device).expand(E, 3, 3)], dim=-1)
-        prod = self.production()
+        prod = self.production(s)
         f = torch.cat([log_p, s.fill, s.stock / prod, torch.stack([
             x10(infl), x10(mean_exp), x10(s.policy_rate_annual), x10(s.output_gap)], -1)], -1).unsqueeze(1)
         g = torch.stack([x10(s.output_gap), x10(infl), x10(mean_exp), s.debt / (4 * s.nominal_output),
@@ -224,15 +218,15 @@ class Diverseland(BatchedEconomy):
                           x10(s.policy_rate_annual), x10(s.stimulus_share)], -1).unsqueeze(1)
         return {"household": h, "firm": f, "government": g, "central_bank": cb}
 
-    def production(self) -> torch.Tensor:
+    def production(self, state: "DiverselandState | None" = None) -> torch.Tensor:
         """Units of each good produced this quarter, [E, 3]: one worker per good."""
-        c, s = self.config, self.state
+        c, s = self.config, (self.state if state is None else state)
         trend = torch.tensor([1.0, (1 + c.tech_trend) ** self.t, 1.0], device=self.device)
         return self.base_productivity * trend * torch.exp(s.log_prod_shock)
 
     # ------------------------------------------------------------------ dynamics
-    def _step(self, actions: Mapping[str, torch.Tensor]) -> StepResult:
-        c, s = self.config, self.state
+    def transition(self, s: "DiverselandState", actions: Mapping[str, torch.Tensor]) -> Transition:
+        c = self.config
         E = s.prices.shape[0]
         spend_share = actions["household"].reshape(E, 3)
         price_growth = actions["firm"].reshape(E, 3)
@@ -250,7 +244,7 @@ class Diverseland(BatchedEconomy):
 
         # productivity: AR(1) in logs (tech also trends up)
         s.log_prod_shock = c.productivity_rho * s.log_prod_shock + c.productivity_sigma * self.randn(E, 3)
-        produced = self.production()
+        produced = self.production(s)
         new_prices = s.prices * (1 + price_growth)
 
         # 3. goods market
@@ -287,7 +281,7 @@ class Diverseland(BatchedEconomy):
         r_cb = (-100.0 * (gap_pi ** 2 + 0.5 * output_gap ** 2)).unsqueeze(-1)
         r_gov = (-100.0 * (output_gap ** 2 + 0.5 * stimulus ** 2)).unsqueeze(-1)
 
-        self.state = DiverselandState(
+        new = DiverselandState(
             prices=new_prices, cash=new_cash + holding.unsqueeze(-1) / 3, firm_cash=firm_cash, dividend=dividend,
             stock=left * (1 - c.depreciation), log_prod_shock=s.log_prod_shock,
             wage=s.wage * (1 + inflation).clamp_min(0.5), cpi=cpi, inflation=inflation,
@@ -307,13 +301,7 @@ class Diverseland(BatchedEconomy):
                 "revenue": revenue, "spending": spending}
         done = torch.full((E,), self.t >= c.episode_len, dtype=torch.bool, device=self.device)
         reward = {"household": r_house, "firm": r_firm, "government": r_gov, "central_bank": r_cb}
-        obs = self.observe()
-        if bool(done.any()):
-            info["final_obs"] = obs
-            self.t = 0
-            self.state = self.initial_state(E)
-            obs = self.observe()
-        return StepResult(obs=obs, reward=reward, done=done, macro=macro, info=info)
+        return Transition(new, reward, done, macro, info)
 
     # ------------------------------------------------------------------ forecasts
     def rational_expectation(self, policy, num_draws: int = 64, index: int = 0, horizon: int = 4) -> float:

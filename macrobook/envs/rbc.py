@@ -42,8 +42,9 @@ from typing import Dict, Mapping
 import torch
 
 from ..config import Config, ConfigError, check, check_choice, check_float, check_int
-from ..contract import AgentSpec, StepResult
-from .base import BatchedEconomy
+from ..contract import AgentSpec
+from ..markets.goods import ration_among
+from .base import BatchedEconomy, Transition
 from ..contract import Discrete, MultiDiscrete
 
 AGENT_TYPES = ("consumer", "firm", "government")
@@ -171,10 +172,9 @@ def ration(demand: torch.Tensor, stock: torch.Tensor) -> tuple[torch.Tensor, tor
     """Proportional rationing of each good: when total demand exceeds the stock every
     consumer receives ``demand * stock / total`` ([K]); returns (allocation [E, n, G],
     overdemanded [E, G] bool). The allocations of a rationed good sum to the stock."""
+    allocation, _, _ = ration_among(demand, stock)
     total = demand.sum(1)
-    over = (total > 0) & (total > stock)
-    factor = torch.where(over, stock / total.clamp_min(1e-12), torch.ones_like(total))
-    return demand * factor.unsqueeze(1), over
+    return allocation, (total > 0) & (total > stock)
 
 
 def export_sales(stock_left: torch.Tensor, prices: torch.Tensor, importer_price: float,
@@ -341,12 +341,9 @@ class RBCEconomy(BatchedEconomy):
             t=torch.zeros(E, device=dev),
         )
 
-    def _reset(self) -> Dict[str, torch.Tensor]:
-        self.state = self.initial_state()
-        return self.observe(self.state)
-
-    def observe(self, s: RBCState) -> Dict[str, torch.Tensor]:
+    def observe(self, s: RBCState | None = None) -> Dict[str, torch.Tensor]:
         """Observations from a state: {type: [E, n, obs_dim]} (scalings as in ``obs_names``)."""
+        s = self.state if s is None else s
         E, n, F = s.price.shape[0], self.num_consumers, self.num_firms
         glob = torch.cat([
             s.price / 1000.0, s.wage / 44.0, torch.log1p(s.inventory.clamp_min(0)) / 5.0, s.overdemanded,
@@ -367,7 +364,7 @@ class RBCEconomy(BatchedEconomy):
         return {"consumer": consumer, "firm": firm, "government": glob.unsqueeze(1)}
 
     # ------------------------------------------------------------------ dynamics
-    def transition(self, s: RBCState, actions: Mapping[str, torch.Tensor], shock: torch.Tensor | None = None):
+    def advance(self, s: RBCState, actions: Mapping[str, torch.Tensor], shock: torch.Tensor | None = None):
         """One step of every economy as pure tensor code: returns (next_state, raw rewards
         {type: [E, n]}, info). ``shock`` [E] is the standard-normal productivity innovation."""
         cfg = self.config
@@ -444,10 +441,12 @@ class RBCEconomy(BatchedEconomy):
                     wage_paid=s.wage, technology=technology)
         return nxt, rewards, info
 
-    def _step(self, actions: Mapping[str, torch.Tensor]) -> StepResult:
-        cfg, s = self.config, self.state
+    def transition(self, s: RBCState, actions: Mapping[str, torch.Tensor]) -> Transition:
+        """One period: :meth:`advance` with this period's productivity innovation, the aggregates and the
+        (optionally scaled) rewards. Restarts are the base class's."""
+        cfg = self.config
         shock = self.randn(self.num_envs) if cfg.productivity_sigma > 0 else None
-        nxt, raw, info = self.transition(s, actions, shock)
+        nxt, raw, info = self.advance(s, actions, shock)
         macro = {
             "consumer_utility": raw["consumer"].mean(1),
             "firm_profit": raw["firm"].mean(1),
@@ -467,10 +466,6 @@ class RBCEconomy(BatchedEconomy):
             "productivity": info["technology"],
         }
         done = nxt.t >= cfg.episode_length
-        if bool(done.any()):
-            fresh = self.initial_state()
-            nxt = RBCState(**{k: torch.where(_bcast(done, v), getattr(fresh, k), v) for k, v in nxt.__dict__.items()})
-        self.state = nxt
         if cfg.scale_rewards:
             reward = {"consumer": raw["consumer"] / cfg.consumer_reward_scale,
                       "firm": raw["firm"] / cfg.firm_reward_scale,
@@ -479,8 +474,4 @@ class RBCEconomy(BatchedEconomy):
             reward = raw
         info["raw_reward"] = raw
         self.last_info = info
-        return StepResult(self.observe(nxt), reward, done, macro, info)
-
-
-def _bcast(mask: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    return mask.reshape(mask.shape + (1,) * (like.dim() - 1))
+        return Transition(nxt, reward, done, macro, info)

@@ -59,8 +59,9 @@ from typing import Dict, Mapping
 import torch
 
 from ..config import Config, check, check_choice, check_float, check_int
-from ..contract import AgentSpec, StepResult
-from .base import BatchedEconomy
+from ..contract import AgentSpec
+from ..markets.goods import ration
+from .base import BatchedEconomy, Transition
 from ..contract import Box
 
 # --------------------------------------------------------------------------- configuration
@@ -248,15 +249,6 @@ class SixSectorState:
     def clone(self) -> "SixSectorState":
         return SixSectorState(**{f.name: getattr(self, f.name).clone() for f in dataclasses.fields(self)})
 
-    def where(self, mask: torch.Tensor, other: "SixSectorState") -> "SixSectorState":
-        """Take ``other`` in the economies where ``mask [E]`` is true (auto-reset)."""
-        out = {}
-        for f in dataclasses.fields(self):
-            a, b = getattr(self, f.name), getattr(other, f.name)
-            m = mask.reshape((-1,) + (1,) * (a.dim() - 1))
-            out[f.name] = torch.where(m, b, a)
-        return SixSectorState(**out)
-
 
 def reset_draws(cfg: SixSectorConfig, E: int, rand, randn) -> Dict[str, torch.Tensor]:
     """The random numbers a fresh economy needs (always the same count: common random numbers)."""
@@ -409,7 +401,7 @@ def transition(s: SixSectorState, act: Mapping[str, torch.Tensor], draws: Mappin
     w_ces = price ** (-cfg.price_elasticity)
     share = w_ces / w_ces.sum(1, keepdim=True)
     want = z_plan[:, None] * share / price
-    sales = torch.minimum(want, available)
+    sales, _ = ration(want, available)                                  # never more than a firm has
     revenue = price * sales
     tot_rev = revenue.sum(1)
     fill = torch.where(z_plan > 0, tot_rev / z_plan.clamp_min(1e-300), torch.ones_like(z_plan))
@@ -574,6 +566,8 @@ class SixSectorEconomy(BatchedEconomy):
     (see ``SHOCKS``) to the next steps until cleared; :mod:`macrobook.analysis.impulse` uses it.
     """
 
+    SHOCKS = SHOCKS
+
     macro_units = {
         "gdp": "home currency per quarter (nominal)", "real_gdp": "reference-price units per quarter",
         "consumption": "home currency per quarter", "investment": "home currency per quarter",
@@ -603,47 +597,21 @@ class SixSectorEconomy(BatchedEconomy):
             self.specs[k] = AgentSpec(count=counts[k], obs_dim=len(names), action=Box(lo, hi, (len(lo),)),
                                       obs_names=names)
         self.action_names = {k: v[2] for k, v in ACTIONS.items()}
-        self.state: SixSectorState | None = None
-        self.shocks = self._zero_shocks()
+        self.clear_shocks()   # the shocks in this economy's dtype
 
-    def _zero_shocks(self) -> Dict[str, torch.Tensor]:
-        return {k: torch.zeros(self.num_envs, dtype=self.dtype, device=self.device) for k in SHOCKS}
-
-    def set_shock(self, name: str, value) -> None:
-        """Add ``value`` (a float or ``[E]`` tensor) to shock ``name`` in the following steps."""
-        if name not in SHOCKS:
-            from ..config import ConfigError
-            raise ConfigError(f"shock must be one of {sorted(SHOCKS)}, got {name!r}")
-        v = torch.as_tensor(value, dtype=self.dtype, device=self.device)
-        self.shocks[name] = torch.zeros(self.num_envs, dtype=self.dtype, device=self.device) + v
-
-    def clear_shocks(self) -> None:
-        self.shocks = self._zero_shocks()
-
-    # ------------------------------------------------------------------ contract
-    def _reset(self):
+    # ------------------------------------------------------------------ the economics
+    def initial_state(self, num_envs: int) -> SixSectorState:
         cfg = self.config
-        self.clear_shocks()
-        d = reset_draws(cfg, self.num_envs, self.rand, self.randn)
-        self.state = initial_state(cfg, d, self.dtype)
-        return self.observe(self.state)
+        return initial_state(cfg, reset_draws(cfg, num_envs, self.rand, self.randn), self.dtype)
 
-    def _step(self, actions) -> StepResult:
+    def transition(self, state: SixSectorState, actions) -> Transition:
         cfg = self.config
         draws = step_draws(cfg, self.num_envs, self.rand, self.randn)
-        old = self.state
-        new, flows, rewards = transition(old, actions, draws, self.shocks, cfg)
+        new, flows, rewards = transition(state, actions, draws, self.shocks, cfg)
         macro = self.macro(new, flows)
-        done = new.t >= cfg.episode_len
-        info = {"flows": flows, "state_before": old, "state_after": new}
-        if bool(done.any()):
-            info["final_obs"] = self.observe(new)
-            fresh = initial_state(cfg, reset_draws(cfg, self.num_envs, self.rand, self.randn), self.dtype)
-            new = new.where(done, fresh)
-        self.state = new
-        obs = self.observe(new)
-        return StepResult(obs=obs, reward={k: v.float() for k, v in rewards.items()}, done=done,
-                          macro={k: v.float() for k, v in macro.items()}, info=info)
+        return Transition(state=new, reward={k: v.float() for k, v in rewards.items()}, done=new.t >= cfg.episode_len,
+                          macro={k: v.float() for k, v in macro.items()},
+                          info={"flows": flows, "state_before": state, "state_after": new})
 
     # ------------------------------------------------------------------ views
     def macro(self, s: SixSectorState, f: Mapping[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
@@ -667,9 +635,10 @@ class SixSectorEconomy(BatchedEconomy):
             "trade_balance_to_gdp": s.trade_balance_ratio, "wealth_gini": gini,
         }
 
-    def observe(self, s: SixSectorState) -> Dict[str, torch.Tensor]:
+    def observe(self, s: SixSectorState | None = None) -> Dict[str, torch.Tensor]:
         """Observations ``{type: [E, n, obs_dim]}`` (float32); names in ``specs[type].obs_names``;
         each feature scaled to be of order one and clipped to ``[-OBS_CLIP, OBS_CLIP]``."""
+        s = self.state if s is None else s
         E, H = s.hh_deposits.shape
         F = s.price.shape[1]
         p_dom = torch.exp(torch.log(s.price).mean(1))

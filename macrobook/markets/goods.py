@@ -38,6 +38,18 @@ def ration(demand: torch.Tensor, stock: torch.Tensor) -> tuple[torch.Tensor, tor
     return sold, fill
 
 
+def ration_among(orders: torch.Tensor, stock: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Proportional rationing of each good among its buyers.
+
+    ``orders [E, B, K]`` units each buyer asks of each good, ``stock [E, K]`` units each good has.
+    Returns ``(allocation [E, B, K], sold [E, K], fill [E, K])``: every buyer of a good gets the same
+    share ``fill`` of its order, so the allocations of an over-demanded good add up to its stock and
+    no good ever sells more than it has. The one rationing rule of every economy in the book.
+    """
+    sold, fill = ration(orders.sum(1), stock)
+    return orders * fill.unsqueeze(1), sold, fill
+
+
 def clear_goods_market(spend: torch.Tensor, price: torch.Tensor, stock: torch.Tensor,
                        elasticity: float, spillover: bool = True) -> dict:
     """Clear the market in (up to) two rounds and return what changed hands.

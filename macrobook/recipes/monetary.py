@@ -113,21 +113,12 @@ def simulate(trainer: Trainer, steps: int, seed: int, greedy: bool = False):
     """The trained policies from a fresh reset; returns the wide history (one row per t, env).
 
     Actions are sampled from the policies, as in training and in Chapter 4, with one seeded
-    random stream per agent type (:class:`~macrobook.analysis.transmission.PolicySampler`);
+    random stream per agent type (:class:`~macrobook.replay.PolicySampler`);
     ``greedy=True`` takes each policy's most likely action instead.
     """
-    from ..analysis.transmission import PolicySampler
-    from ..contract import History
+    from ..replay import PolicySampler, replay
 
-    econ = trainer.economy
-    policy = PolicySampler(trainer.learners, seed=seed, deterministic=greedy)
-    hist = History()
-    obs = econ.reset(seed=seed)
-    with torch.no_grad():
-        for t in range(steps):
-            out = econ.step(policy(obs))
-            hist.record(out.macro, t)
-            obs = out.obs
+    hist = replay(trainer.economy, PolicySampler(trainer.learners, seed=seed, deterministic=greedy), steps, seed=seed)
     trainer._obs = None  # a later training epoch restarts from a fresh reset
     return hist.wide()
 

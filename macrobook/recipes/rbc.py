@@ -47,6 +47,7 @@ import torch
 from ..algos.ppo import PPO, PPOConfig
 from ..config import Config, check, check_choice, check_float, check_int, float_arg, int_arg
 from ..envs.rbc import RBCConfig, RBCEconomy
+from ..replay import learner_policy, replay
 from ..train import FixedPolicy, Trainer
 
 #: the raw (unscaled) per-agent reward of each type in ``StepResult.macro``
@@ -222,13 +223,10 @@ def rollout_summary(trainer: Trainer, episodes: int = 1, seed: int = 12345, dete
         econ.set_curriculum(1.0, (0.0, 2500.0), (0.0, 44.0), 1.0)
     econ.check_actions = False
     torch.manual_seed(seed)
-    obs = econ.reset(seed=seed)
     sums: Dict[str, torch.Tensor] = {}
     steps = episodes * econ.config.episode_length
-    for _ in range(steps):
-        acts = {k: l.act(obs[k], deterministic=deterministic)[0] for k, l in trainer.learners.items()}
-        out = econ.step(acts)
-        obs = out.obs  # each step's policies see that step's state (the draft fed them the first one)
+
+    def accumulate(t, out):
         i = out.info
         rows = dict(out.macro)
         rows.update({f"firm_{k}": v for k, v in (("price", i["price_paid"]), ("wage", i["wage_paid"]),
@@ -238,6 +236,8 @@ def rollout_summary(trainer: Trainer, episodes: int = 1, seed: int = 12345, dete
                                                  ("investment", i["investment"]))})
         for k, v in rows.items():
             sums[k] = sums.get(k, 0) + v.float()
+
+    replay(econ, learner_policy(trainer.learners, deterministic), steps, seed=seed, variables=(), on_step=accumulate)
     return {k: v / steps for k, v in sums.items()}
 
 
