@@ -93,7 +93,14 @@ class Config:
     """Base class: subclasses override :meth:`validate` and call the ``check_*`` helpers."""
 
     def __post_init__(self) -> None:
-        self.validate()
+        check_types(self)
+        try:
+            self.validate()
+        except ConfigError:
+            raise
+        except (TypeError, ValueError, ArithmeticError, AttributeError, IndexError, KeyError) as e:
+            # a combination validate() did not foresee: still one ConfigError, never a raw TypeError
+            raise ConfigError(f"{type(self).__name__} is not a valid configuration: {type(e).__name__}: {e}") from None
 
     def validate(self) -> None:  # pragma: no cover - overridden
         pass
@@ -113,6 +120,57 @@ class Config:
     def replace(self, **changes: Any) -> "Config":
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
+
+
+#: the largest count of agents, economies, grid points or steps any config accepts: beyond it the
+#: tensors cannot be allocated on any machine the book targets (and 2**63 overflows torch)
+MAX_COUNT = 10_000_000
+#: no magnitude a config holds may exceed this (beyond it products of two values overflow float32)
+MAX_MAGNITUDE = 1e15
+
+
+def _numbers(v: Any):
+    if isinstance(v, (list, tuple)):
+        for x in v:
+            yield from _numbers(x)
+    elif isinstance(v, (int, float)) and not isinstance(v, bool):
+        yield v
+
+
+def check_types(obj: Any) -> None:
+    """What every config field must satisfy, whatever its own ``validate`` adds: the declared type
+    (``int``, ``float``, ``bool``, ``str``, ``tuple``, optionally ``| None``), finite numbers (also
+    inside tuples), counts (``int`` fields) at most :data:`MAX_COUNT` and magnitudes at most
+    :data:`MAX_MAGNITUDE`. Raises ConfigError naming the field."""
+    for f in dataclasses.fields(obj):
+        v = getattr(obj, f.name)
+        t = str(f.type).replace(" ", "")
+        optional = "None" in t or "Optional" in t
+        if v is None:
+            if optional:
+                continue
+            raise ConfigError(f"{_name(obj, f.name)} must not be None")
+        base = t.replace("Optional[", "").replace("|None", "").replace("None|", "").rstrip("]") if optional else t
+        is_num = isinstance(v, (int, float)) and not isinstance(v, bool)
+        if base == "int" and not (isinstance(v, int) and not isinstance(v, bool)):
+            raise ConfigError(f"{_name(obj, f.name)} must be an integer, got {v!r}")
+        if base == "float" and not is_num:
+            raise ConfigError(f"{_name(obj, f.name)} must be a real number, got {v!r}")
+        if base == "float" and isinstance(v, int):
+            object.__setattr__(obj, f.name, float(v))   # 0 means 0.0: tensors built from it must not be integer
+        if base == "bool" and not isinstance(v, bool):
+            raise ConfigError(f"{_name(obj, f.name)} must be True or False, got {v!r}")
+        if base == "str" and not isinstance(v, str):
+            raise ConfigError(f"{_name(obj, f.name)} must be a string, got {v!r}")
+        if (base.startswith(("tuple", "Sequence", "list"))) and not isinstance(v, (tuple, list)):
+            raise ConfigError(f"{_name(obj, f.name)} must be a tuple, got {v!r}")
+        for x in _numbers(v):
+            if isinstance(x, float) and not math.isfinite(x):
+                raise ConfigError(f"{_name(obj, f.name)} must hold finite numbers, got {v!r}")
+            if abs(x) > MAX_MAGNITUDE:
+                raise ConfigError(f"{_name(obj, f.name)} must hold numbers of magnitude <= {MAX_MAGNITUDE:g}, got {v!r}")
+        if base == "int" and abs(v) > MAX_COUNT:
+            raise ConfigError(f"{_name(obj, f.name)} must be an integer of magnitude <= {MAX_COUNT:,}, got {v!r}")
 
 
 # ----------------------------------------------------------------------------- command-line values

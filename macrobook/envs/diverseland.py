@@ -76,13 +76,13 @@ class DiverselandConfig(Config):
               "expectation_gains", "three numbers in [0, 1]")
         check_float(self, "tech_trend", min=-0.1, max=0.1)
         check_float(self, "productivity_rho", min=0.0, max=1.0, max_open=True)
-        check_float(self, "productivity_sigma", min=0.0)
+        check_float(self, "productivity_sigma", min=0.0, max=0.5)   # log-productivity shocks; beyond, prices overflow
         check_float(self, "wage", min=0.0, min_open=True)
         check_float(self, "initial_cash", min=0.0)
         check_float(self, "depreciation", min=0.0, max=1.0)
         check_float(self, "holding_cost", min=0.0, max=1.0)
         check_float(self, "inflation_target_annual", min=-0.1, max=0.5)
-        check_float(self, "expectation_noise", min=0.0)
+        check_float(self, "expectation_noise", min=0.0, max=0.5)
 
 
 def annualize(rate_quarterly: torch.Tensor) -> torch.Tensor:
