@@ -203,6 +203,7 @@ def _one_line(command: str, e: BaseException) -> str:
 
 
 def main(argv=None) -> int:
+    from .envs.base import EconomyDiverged
     from .io import CheckpointError
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -221,7 +222,7 @@ def main(argv=None) -> int:
             print(_one_line(command, Exception(e.code)), file=sys.stderr)
             return 1
         return int(e.code or 0)
-    except (CheckpointError, OSError, MemoryError) as e:
+    except (CheckpointError, EconomyDiverged, OSError, MemoryError) as e:
         print(_one_line(command, e), file=sys.stderr)
         return 1
     except RuntimeError as e:

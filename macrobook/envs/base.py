@@ -52,6 +52,11 @@ def state_where(mask: torch.Tensor, fresh: Any, current: Any) -> Any:
     return type(current)(**out)
 
 
+class EconomyDiverged(RuntimeError):
+    """An economy's rewards or aggregates left the floating-point range (inf or NaN): the run stops
+    with this one-line error rather than carrying infinities on silently."""
+
+
 def _is_integer(t: torch.Tensor) -> bool:
     return t.dtype in (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
 
@@ -121,7 +126,7 @@ class BatchedEconomy:
             actions = self._validate_actions(actions)
         self.t += 1
         if type(self).transition is BatchedEconomy.transition:
-            return self._step(actions)
+            return self._check_finite(self._step(actions))
         tr = self.transition(self.state, actions)
         final_obs = self.observe(tr.state)
         nxt, restarted = tr.state, bool(tr.done.any())
@@ -133,7 +138,25 @@ class BatchedEconomy:
         obs = self.observe(nxt) if restarted else final_obs
         info = dict(tr.info)
         info["final_obs"] = final_obs
-        return StepResult(obs=obs, reward=tr.reward, done=tr.done, macro=tr.macro, info=info)
+        return self._check_finite(StepResult(obs=obs, reward=tr.reward, done=tr.done, macro=tr.macro, info=info))
+
+    #: check every step that rewards and aggregates are finite (a few microseconds a step)
+    check_finite: bool = True
+
+    def _check_finite(self, out: StepResult) -> StepResult:
+        if not self.check_finite:
+            return out
+        for group, values in (("reward", out.reward), ("macro", out.macro)):
+            for k, v in values.items():
+                ok = torch.isfinite(v)
+                if not bool(ok.all()):
+                    env = int((~ok).reshape(ok.shape[0], -1).any(1).nonzero()[0, 0])
+                    raise EconomyDiverged(
+                        f"{type(self).__name__}: economy {env} of {self.num_envs} left the floating-point range at "
+                        f"period {self.t} ({group}[{k!r}] is {v.reshape(v.shape[0], -1)[env].flatten()[0].item()}); "
+                        "the policies drove it where the model has no finite state: use shorter episodes, "
+                        "other policies or a config with smaller shocks")
+        return out
 
     # ----------------------------------------------------------------- what an economy supplies
     def initial_state(self, num_envs: int) -> Any:  # pragma: no cover - abstract
