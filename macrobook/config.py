@@ -127,6 +127,8 @@ class Config:
 MAX_COUNT = 10_000_000
 #: no magnitude a config holds may exceed this (beyond it products of two values overflow float32)
 MAX_MAGNITUDE = 1e15
+#: nor be smaller than this unless it is 0 (float32 turns 1e-300 into 0, and a division by it into inf)
+MIN_MAGNITUDE = 1e-30
 
 
 def _numbers(v: Any):
@@ -167,6 +169,9 @@ def check_types(obj: Any) -> None:
         for x in _numbers(v):
             if isinstance(x, float) and not math.isfinite(x):
                 raise ConfigError(f"{_name(obj, f.name)} must hold finite numbers, got {v!r}")
+            if 0 < abs(x) < MIN_MAGNITUDE:
+                raise ConfigError(f"{_name(obj, f.name)} must hold 0 or numbers of magnitude >= {MIN_MAGNITUDE:g} "
+                                  f"(float32 rounds smaller ones to 0), got {v!r}")
             if abs(x) > MAX_MAGNITUDE:
                 raise ConfigError(f"{_name(obj, f.name)} must hold numbers of magnitude <= {MAX_MAGNITUDE:g}, got {v!r}")
         if base == "int" and abs(v) > MAX_COUNT:

@@ -119,3 +119,17 @@ def test_step_accepts_or_refuses_wrong_action_types(name, kind):
     for group in (out.obs, out.reward, out.macro):
         for k, v in group.items():
             assert bool(torch.isfinite(v.float()).all()), (name, kind, k)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: RBCConfig(price_grid=(0, 500, float("nan"))),
+    lambda: DiverselandConfig(initial_prices=(float("inf"), 50, 10)),
+    lambda: DiverselandConfig(wage=1e-300),
+    lambda: RBCConfig(num_consumers=10**12),
+    lambda: MonetaryConfig(sim_length="120"),
+], ids=["rbc-nan-price", "diverseland-inf-price", "diverseland-tiny-wage", "rbc-huge-size", "monetary-str"])
+def test_the_issues_examples_are_refused(make):
+    """Findings: these were accepted (NaN at step 0) or raised raw TypeErrors / allocation errors."""
+    with pytest.raises(ConfigError) as e:
+        make()
+    assert "\n" not in str(e.value) and "Config." in str(e.value)

@@ -44,5 +44,12 @@ def test_ray_engine_gives_the_local_numbers(tmp_path):
     """The issue's CI check: a 2-trial sweep on a local Ray instance equals the local engine's."""
     pytest.importorskip("ray")
     local = sweep("rbc", [0, 1], TINY, epochs=2, output_dir=tmp_path / "local")
-    ray = sweep("rbc", [0, 1], TINY, epochs=2, output_dir=tmp_path / "ray", engine="ray", workers=2)
+    try:
+        ray = sweep("rbc", [0, 1], TINY, epochs=2, output_dir=tmp_path / "ray", engine="ray", workers=2)
+    except Exception as e:  # noqa: BLE001
+        # Ray's raylet gives its agents about 30 s to start; on an overloaded machine (load 7 on 2 cores
+        # here) they take longer and Ray gives up. That says nothing about the sweep: skip, visibly.
+        if "timed out during startup" in str(e):
+            pytest.skip(f"a local Ray node could not start on this machine: {e}")
+        raise
     assert ray.equals(local), (ray.compare(local) if ray.shape == local.shape else ray)
