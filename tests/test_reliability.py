@@ -208,3 +208,56 @@ def test_sigterm_in_a_subprocess_exits_143(tmp_path):
     _, err = p.communicate(timeout=60)
     assert p.returncode == 143, err
     assert "SIGTERM" in err
+
+
+def test_bad_invocations_end_in_one_line(tmp_path, capsys, monkeypatch):
+    """Findings: non-JSON run.json, a damaged checkpoint, an output path that is a file, sizes that
+    cannot be allocated, --seed 2**70, --device mps and a full disk ended in raw tracebacks; a
+    CheckpointError was never caught in eval, train and best-response. Now: one line, exit != 0."""
+    import errno
+
+    recipe, a = parse(["train", "rbc", "--no-progress", "--device", "cpu", "--epochs", "1", "--output-dir",
+                       str(tmp_path / "run")] + TINY["rbc"])
+    run(recipe, a)
+    (tmp_path / "file").write_text("x")
+    bad_json = tmp_path / "badjson"
+    import shutil
+
+    shutil.copytree(tmp_path / "run", bad_json)
+    (bad_json / "run.json").write_text("{not json")
+    bad_ckpt = tmp_path / "badckpt"
+    shutil.copytree(tmp_path / "run", bad_ckpt)
+    (bad_ckpt / "models/last.safetensors").write_bytes(b"garbage")
+    T = ["train", "rbc", "--no-progress", "--device", "cpu", "--epochs", "2"] + TINY["rbc"]
+    cases = [
+        (T + ["--output-dir", str(bad_json)], "not valid JSON"),
+        (["eval", "--model-path", str(bad_json / "models/last")], "not valid JSON"),
+        (["best-response", str(bad_json), "--iterations", "1"], "not valid JSON"),
+        (T + ["--output-dir", str(bad_ckpt)], "not a readable safetensors checkpoint"),
+        (["eval", "--model-path", str(bad_ckpt / "models/last")], "not a readable safetensors checkpoint"),
+        (["best-response", str(bad_ckpt), "--iterations", "1"], "not a readable safetensors checkpoint"),
+        (T + ["--output-dir", str(tmp_path / "file")], "is a file, not a folder"),
+        (T + ["--output-dir", ""], "--output-dir"),
+        (["train", "rbc", "--num-envs", "100000000000", "--output-dir", str(tmp_path / "big")], "num_envs"),
+        (["train", "monetary", "--num-households", "10000000000", "--output-dir", str(tmp_path / "big2")],
+         "num_households"),
+        (T + ["--seed", str(2**70), "--output-dir", str(tmp_path / "s")], "--seed"),
+        (T + ["--device", "mps", "--output-dir", str(tmp_path / "s")], "--device"),
+        (["bench", "cournot", "--min-seconds", "-1"], "--min-seconds"),
+        (["llm", "diverseland", "--output-dir", "", "--steps", "1", "--pretrain-steps", "0"], "--output-dir"),
+        (["llm", "diverseland", "--output-dir", str(tmp_path / "l"), "--budget-usd", "nan"], "--budget-usd"),
+        (["llm", "diverseland", "--output-dir", str(tmp_path / "l"), "--backend", "openai", "--base-url", "notaurl",
+          "--pretrain-steps", "0"], "--base-url"),
+    ]
+    for argv, what in cases:
+        rc = main(argv)
+        err = [l for l in capsys.readouterr().err.splitlines() if l.strip()]
+        assert rc != 0 and len(err) == 1 and what in err[0] and "Traceback" not in err[0], (argv, rc, err)
+
+    def full_disk(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "run/models/last.safetensors"))
+
+    monkeypatch.setattr("macrobook.train.run", full_disk)
+    assert main(T + ["--output-dir", str(tmp_path / "run")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "the disk is full" in err[0]
