@@ -122,8 +122,8 @@ class Config:
         return dataclasses.replace(self, **changes)
 
 
-#: the largest count of agents, economies, grid points or steps any config accepts: beyond it the
-#: tensors cannot be allocated on any machine the book targets (and 2**63 overflows torch)
+#: the largest number of agents or economies (a ``num_*`` field) any config accepts: beyond it the
+#: tensors cannot be allocated on any machine the book targets
 MAX_COUNT = 10_000_000
 #: no magnitude a config holds may exceed this (beyond it products of two values overflow float32)
 MAX_MAGNITUDE = 1e15
@@ -142,8 +142,8 @@ def _numbers(v: Any):
 def check_types(obj: Any) -> None:
     """What every config field must satisfy, whatever its own ``validate`` adds: the declared type
     (``int``, ``float``, ``bool``, ``str``, ``tuple``, optionally ``| None``), finite numbers (also
-    inside tuples), counts (``int`` fields) at most :data:`MAX_COUNT` and magnitudes at most
-    :data:`MAX_MAGNITUDE`. Raises ConfigError naming the field."""
+    inside tuples), sizes (``num_*`` fields) at most :data:`MAX_COUNT`, integers below 2**63 and real
+    magnitudes in [:data:`MIN_MAGNITUDE`, :data:`MAX_MAGNITUDE`] or 0. Raises ConfigError naming the field."""
     for f in dataclasses.fields(obj):
         v = getattr(obj, f.name)
         t = str(f.type).replace(" ", "")
@@ -172,10 +172,12 @@ def check_types(obj: Any) -> None:
             if 0 < abs(x) < MIN_MAGNITUDE:
                 raise ConfigError(f"{_name(obj, f.name)} must hold 0 or numbers of magnitude >= {MIN_MAGNITUDE:g} "
                                   f"(float32 rounds smaller ones to 0), got {v!r}")
-            if abs(x) > MAX_MAGNITUDE:
+            if isinstance(x, float) and abs(x) > MAX_MAGNITUDE:
                 raise ConfigError(f"{_name(obj, f.name)} must hold numbers of magnitude <= {MAX_MAGNITUDE:g}, got {v!r}")
-        if base == "int" and abs(v) > MAX_COUNT:
-            raise ConfigError(f"{_name(obj, f.name)} must be an integer of magnitude <= {MAX_COUNT:,}, got {v!r}")
+        if base == "int" and f.name.startswith("num_") and v > MAX_COUNT:
+            raise ConfigError(f"{_name(obj, f.name)} must be an integer <= {MAX_COUNT:,}, got {v!r}")
+        if base == "int" and abs(v) > 2**63 - 1:
+            raise ConfigError(f"{_name(obj, f.name)} must be an integer of magnitude < 2**63, got {v!r}")
 
 
 # ----------------------------------------------------------------------------- command-line values

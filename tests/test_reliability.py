@@ -166,7 +166,7 @@ def test_fresh_killed_before_first_save_does_not_resume_old_weights(tmp_path):
 
 
 @pytest.mark.parametrize("change", [["--variant", "closed"], ["--hidden", "16"], ["--num-envs", "3"], ["--seed", "1"],
-                                    ["--epochs", "3"]])
+                                    ["--fixed-tax", "0.2"], ["--no-curriculum"]])
 def test_structural_guard_covers_every_model_setting(tmp_path, change, capsys):
     """Finding: `train rbc --variant closed` resumed an open run. Before: only sizes were guarded."""
     common = ["train", "rbc", "--no-progress", "--device", "cpu", "--output-dir", str(tmp_path)]

@@ -243,8 +243,6 @@ def rollout_summary(trainer: Trainer, episodes: int = 1, seed: int = 12345, dete
 
 # ------------------------------------------------------------------ command line (python -m macrobook train rbc)
 NAME = "rbc"
-#: the curricula are fractions of --epochs, so a resume with other --epochs would change the run
-STRUCTURAL_CONTROL = ("epochs",)
 
 
 def add_arguments(ap: argparse.ArgumentParser) -> None:
