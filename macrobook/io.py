@@ -373,6 +373,8 @@ def load_checkpoint_tensors(path: str | os.PathLike, prefix: str = "") -> Dict[s
     """Every tensor of a checkpoint whose name starts with ``prefix`` (prefix removed)."""
     try:
         with safe_open(str(path), framework="pt") as f:
-            return {k[len(prefix):]: f.get_tensor(k) for k in f.keys() if k.startswith(prefix)}
+            # clone: torch's own (aligned) allocation, so that kernels take the same path as on tensors
+            # the run created itself (an exact resume depends on it)
+            return {k[len(prefix):]: f.get_tensor(k).clone() for k in f.keys() if k.startswith(prefix)}
     except Exception as e:
         raise CheckpointError(f"{str(path)!r} is not a readable safetensors checkpoint: {e}") from e
