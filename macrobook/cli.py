@@ -5,6 +5,7 @@
     bench ECONOMY [--json]       agent-steps/s, batched vs a per-agent Python loop
     best-response RUN_DIR        epsilon of each agent type by best-response retraining
     scorecard RUN_DIR [--json]   the stylized-facts scorecard of a trained monetary run
+    sweep CHAPTER --seeds ...    seed x scenario x hyperparameter sweeps (--engine local or ray)
     llm diverseland ...          the LLM-augmented Diverseland scenario
 
 Every subcommand is a parser in this file (no string dispatch); a bad value ends in one line that
@@ -33,6 +34,7 @@ class Parser(argparse.ArgumentParser):
 # ----------------------------------------------------------------------------- train / eval
 def _add_train(sub) -> None:
     from .recipes import RECIPES
+    from .train import add_run_arguments
 
     train = sub.add_parser("train", help="train an economy; writes RUN_DIR/models, plots, logs",
                            description="Train (or resume) an economy. Running the same command again resumes "
@@ -40,16 +42,7 @@ def _add_train(sub) -> None:
     econs = train.add_subparsers(dest="economy", metavar="ECONOMY", required=True, parser_class=Parser)
     for name, recipe in RECIPES.items():
         ap = econs.add_parser(name, help=getattr(recipe, "HELP", name))
-        ap.add_argument("--epochs", type=int_arg("--epochs", min=1), default=100, help="training epochs (default 100)")
-        ap.add_argument("--seed", type=SEED, default=0)
-        ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
-                        help="auto (CUDA if available), cpu or cuda")
-        ap.add_argument("--output-dir", default=f"runs/{name}", help=f"the run directory (default runs/{name})")
-        ap.add_argument("--save-every", type=int_arg("--save-every", min=1), default=5,
-                        help="write models/last every N epochs")
-        ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
-        ap.add_argument("--no-progress", action="store_true", help="no progress bar")
-        recipe.add_arguments(ap)
+        add_run_arguments(ap, recipe)
         ap.set_defaults(func=_train, recipe=recipe)
 
 
@@ -205,6 +198,16 @@ def _scorecard(args) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- sweep
+def _add_sweep(sub) -> None:
+    from .adapters import sweep
+
+    ap = sub.add_parser("sweep", help="seed x scenario x hyperparameter sweeps of a chapter's training",
+                        description=sweep.__doc__.split("\n\n")[0])
+    sweep.add_arguments(ap)
+    ap.set_defaults(func=sweep.main)
+
+
 # ----------------------------------------------------------------------------- llm
 def _add_llm(sub) -> None:
     from .llm import cli as llm_cli
@@ -221,19 +224,54 @@ def build_parser() -> argparse.ArgumentParser:
     ap = Parser(prog="python -m macrobook", description=__doc__.split("\n\n")[0],
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser)
-    for add in (_add_train, _add_eval, _add_bench, _add_best_response, _add_scorecard, _add_llm):
+    for add in (_add_train, _add_eval, _add_bench, _add_best_response, _add_scorecard, _add_sweep, _add_llm):
         add(sub)
     return ap
 
 
+def _one_line(command: str, e: BaseException) -> str:
+    """The message of an error a user can cause, as one line naming what went wrong."""
+    if isinstance(e, OSError) and e.strerror:
+        where = f" {e.filename!r}" if e.filename else ""
+        hint = {28: " (the disk is full)", 30: " (the file system is read-only)", 13: " (no permission)"}.get(e.errno, "")
+        text = f"cannot use{where}: {e.strerror}{hint}"
+    elif isinstance(e, MemoryError) or (isinstance(e, RuntimeError) and "alloc" in str(e).lower()):
+        text = "not enough memory for these sizes; use fewer economies or agents (--num-envs, --num-households, ...)"
+    else:
+        text = str(e)
+    text = " ".join(text.split())   # one line, whatever the library said
+    prefix = f"macrobook {command}"
+    return text if text.startswith(prefix) else f"{prefix}: {text}"
+
+
 def main(argv=None) -> int:
+    from .envs.base import EconomyDiverged
+    from .io import CheckpointError
+
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as e:   # --help (0) or a bad argument (2): the code, not an exception, for callers
-        return int(e.code or 0)
+        return int(e.code or 0) if not isinstance(e.code, str) else 2
+    command = args.command
     try:
         return int(args.func(args) or 0)
     except ConfigError as e:
-        print(f"macrobook {args.command}: {e}", file=sys.stderr)
+        print(_one_line(command, e), file=sys.stderr)
         return 2
+    except SystemExit as e:   # the library's own one-line stops (RunError, a recipe's bad value), and exit codes
+        if isinstance(e.code, str):
+            print(_one_line(command, Exception(e.code)), file=sys.stderr)
+            return 1
+        return int(e.code or 0)
+    except (CheckpointError, EconomyDiverged, OSError, MemoryError) as e:
+        print(_one_line(command, e), file=sys.stderr)
+        return 1
+    except RuntimeError as e:
+        if "alloc" not in str(e).lower():
+            raise
+        print(_one_line(command, e), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"macrobook {command}: interrupted", file=sys.stderr)
+        return 130

@@ -93,7 +93,14 @@ class Config:
     """Base class: subclasses override :meth:`validate` and call the ``check_*`` helpers."""
 
     def __post_init__(self) -> None:
-        self.validate()
+        check_types(self)
+        try:
+            self.validate()
+        except ConfigError:
+            raise
+        except (TypeError, ValueError, ArithmeticError, AttributeError, IndexError, KeyError) as e:
+            # a combination validate() did not foresee: still one ConfigError, never a raw TypeError
+            raise ConfigError(f"{type(self).__name__} is not a valid configuration: {type(e).__name__}: {e}") from None
 
     def validate(self) -> None:  # pragma: no cover - overridden
         pass
@@ -113,6 +120,64 @@ class Config:
     def replace(self, **changes: Any) -> "Config":
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
+
+
+#: the largest number of agents or economies (a ``num_*`` field) any config accepts: beyond it the
+#: tensors cannot be allocated on any machine the book targets
+MAX_COUNT = 10_000_000
+#: no magnitude a config holds may exceed this (beyond it products of two values overflow float32)
+MAX_MAGNITUDE = 1e15
+#: nor be smaller than this unless it is 0 (float32 turns 1e-300 into 0, and a division by it into inf)
+MIN_MAGNITUDE = 1e-30
+
+
+def _numbers(v: Any):
+    if isinstance(v, (list, tuple)):
+        for x in v:
+            yield from _numbers(x)
+    elif isinstance(v, (int, float)) and not isinstance(v, bool):
+        yield v
+
+
+def check_types(obj: Any) -> None:
+    """What every config field must satisfy, whatever its own ``validate`` adds: the declared type
+    (``int``, ``float``, ``bool``, ``str``, ``tuple``, optionally ``| None``), finite numbers (also
+    inside tuples), sizes (``num_*`` fields) at most :data:`MAX_COUNT`, integers below 2**63 and real
+    magnitudes in [:data:`MIN_MAGNITUDE`, :data:`MAX_MAGNITUDE`] or 0. Raises ConfigError naming the field."""
+    for f in dataclasses.fields(obj):
+        v = getattr(obj, f.name)
+        t = str(f.type).replace(" ", "")
+        optional = "None" in t or "Optional" in t
+        if v is None:
+            if optional:
+                continue
+            raise ConfigError(f"{_name(obj, f.name)} must not be None")
+        base = t.replace("Optional[", "").replace("|None", "").replace("None|", "").rstrip("]") if optional else t
+        is_num = isinstance(v, (int, float)) and not isinstance(v, bool)
+        if base == "int" and not (isinstance(v, int) and not isinstance(v, bool)):
+            raise ConfigError(f"{_name(obj, f.name)} must be an integer, got {v!r}")
+        if base == "float" and not is_num:
+            raise ConfigError(f"{_name(obj, f.name)} must be a real number, got {v!r}")
+        if base == "float" and isinstance(v, int):
+            object.__setattr__(obj, f.name, float(v))   # 0 means 0.0: tensors built from it must not be integer
+        if base == "bool" and not isinstance(v, bool):
+            raise ConfigError(f"{_name(obj, f.name)} must be True or False, got {v!r}")
+        if base == "str" and not isinstance(v, str):
+            raise ConfigError(f"{_name(obj, f.name)} must be a string, got {v!r}")
+        if (base.startswith(("tuple", "Sequence", "list"))) and not isinstance(v, (tuple, list)):
+            raise ConfigError(f"{_name(obj, f.name)} must be a tuple, got {v!r}")
+        for x in _numbers(v):
+            if isinstance(x, float) and not math.isfinite(x):
+                raise ConfigError(f"{_name(obj, f.name)} must hold finite numbers, got {v!r}")
+            if 0 < abs(x) < MIN_MAGNITUDE:
+                raise ConfigError(f"{_name(obj, f.name)} must hold 0 or numbers of magnitude >= {MIN_MAGNITUDE:g} "
+                                  f"(float32 rounds smaller ones to 0), got {v!r}")
+            if isinstance(x, float) and abs(x) > MAX_MAGNITUDE:
+                raise ConfigError(f"{_name(obj, f.name)} must hold numbers of magnitude <= {MAX_MAGNITUDE:g}, got {v!r}")
+        if base == "int" and f.name.startswith("num_") and v > MAX_COUNT:
+            raise ConfigError(f"{_name(obj, f.name)} must be an integer <= {MAX_COUNT:,}, got {v!r}")
+        if base == "int" and abs(v) > 2**63 - 1:
+            raise ConfigError(f"{_name(obj, f.name)} must be an integer of magnitude < 2**63, got {v!r}")
 
 
 # ----------------------------------------------------------------------------- command-line values

@@ -18,10 +18,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping
 
+import numpy as np
 import torch
 
 from ..config import ConfigError
-from ..contract import AgentSpec, StepResult
+from ..contract import AgentSpec, Box, StepResult
 from ..utils import resolve_device
 
 
@@ -49,6 +50,15 @@ def state_where(mask: torch.Tensor, fresh: Any, current: Any) -> Any:
         else:
             out[f.name] = cur
     return type(current)(**out)
+
+
+class EconomyDiverged(RuntimeError):
+    """An economy's rewards or aggregates left the floating-point range (inf or NaN): the run stops
+    with this one-line error rather than carrying infinities on silently."""
+
+
+def _is_integer(t: torch.Tensor) -> bool:
+    return t.dtype in (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
 
 
 class BatchedEconomy:
@@ -113,10 +123,10 @@ class BatchedEconomy:
         ended (``done``); ``info["final_obs"]`` is the observation before that restart.
         """
         if self.check_actions:
-            self._validate_actions(actions)
+            actions = self._validate_actions(actions)
         self.t += 1
         if type(self).transition is BatchedEconomy.transition:
-            return self._step(actions)
+            return self._check_finite(self._step(actions))
         tr = self.transition(self.state, actions)
         final_obs = self.observe(tr.state)
         nxt, restarted = tr.state, bool(tr.done.any())
@@ -128,7 +138,25 @@ class BatchedEconomy:
         obs = self.observe(nxt) if restarted else final_obs
         info = dict(tr.info)
         info["final_obs"] = final_obs
-        return StepResult(obs=obs, reward=tr.reward, done=tr.done, macro=tr.macro, info=info)
+        return self._check_finite(StepResult(obs=obs, reward=tr.reward, done=tr.done, macro=tr.macro, info=info))
+
+    #: check every step that rewards and aggregates are finite (a few microseconds a step)
+    check_finite: bool = True
+
+    def _check_finite(self, out: StepResult) -> StepResult:
+        if not self.check_finite:
+            return out
+        for group, values in (("reward", out.reward), ("macro", out.macro)):
+            for k, v in values.items():
+                ok = torch.isfinite(v)
+                if not bool(ok.all()):
+                    env = int((~ok).reshape(ok.shape[0], -1).any(1).nonzero()[0, 0])
+                    raise EconomyDiverged(
+                        f"{type(self).__name__}: economy {env} of {self.num_envs} left the floating-point range at "
+                        f"period {self.t} ({group}[{k!r}] is {v.reshape(v.shape[0], -1)[env].flatten()[0].item()}); "
+                        "the policies drove it where the model has no finite state: use shorter episodes, "
+                        "other policies or a config with smaller shocks")
+        return out
 
     # ----------------------------------------------------------------- what an economy supplies
     def initial_state(self, num_envs: int) -> Any:  # pragma: no cover - abstract
@@ -179,21 +207,49 @@ class BatchedEconomy:
         """Standard normal draws from this economy's own generator."""
         return torch.randn(shape, generator=self.generator, device=self.device)
 
-    def _validate_actions(self, actions: Mapping[str, torch.Tensor]) -> None:
+    def _validate_actions(self, actions: Mapping[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """Check ``actions`` and return them as tensors of the space's dtype on this device.
+
+        NumPy arrays, lists and other integer dtypes (uint8, int32) are converted; a bool, a None,
+        a float for a discrete space, a wrong shape or a value outside the space is a ConfigError
+        that names the agent type and what is allowed (never a TypeError deep inside a market)."""
+        if not isinstance(actions, Mapping):
+            raise ConfigError(f"actions must be a dict {{agent type: tensor}} with types {sorted(self.specs)}, "
+                              f"got {type(actions).__name__}")
         missing = set(self.specs) - set(actions)
         extra = set(actions) - set(self.specs)
         if missing or extra:
             raise ConfigError(
                 f"actions must have exactly the agent types {sorted(self.specs)}; "
-                f"missing {sorted(missing)}, unexpected {sorted(extra)}"
+                f"missing {sorted(missing)}, unexpected {sorted(extra, key=str)}"
             )
+        out: Dict[str, torch.Tensor] = {}
         for k, spec in self.specs.items():
-            a = actions[k]
+            discrete = not isinstance(spec.action, Box)
             want = (self.num_envs, spec.count) + tuple(spec.action.event_shape)
+            allowed = (f"{'integer' if discrete else 'real'} actions of shape {list(want)} in {spec.action}")
+            a = actions[k]
+            if a is None or isinstance(a, (bool, str, bytes)):
+                raise ConfigError(f"actions[{k!r}] must be {allowed}, got {type(a).__name__}")
+            if not isinstance(a, torch.Tensor):
+                try:
+                    a = torch.as_tensor(np.asarray(a))
+                except (TypeError, ValueError, RuntimeError) as e:
+                    raise ConfigError(f"actions[{k!r}] must be {allowed}, got {type(a).__name__} ({e})") from None
+            if a.dtype == torch.bool or a.is_complex() or not (a.is_floating_point() or _is_integer(a)):
+                raise ConfigError(f"actions[{k!r}] must be {allowed}, got dtype {a.dtype}")
             if tuple(a.shape) != want:
                 raise ConfigError(f"actions[{k!r}] must have shape {list(want)}, got {list(a.shape)}")
+            if discrete:
+                if a.is_floating_point():
+                    raise ConfigError(f"actions[{k!r}] must be {allowed} (indices), got dtype {a.dtype}")
+                a = a.to(device=self.device, dtype=torch.long)
+            else:
+                a = a.to(device=self.device, dtype=torch.float64 if a.dtype == torch.float64 else torch.float32)
             if not spec.action.contains(a):
-                raise ConfigError(f"actions[{k!r}] has values outside its space {spec.action}")
+                raise ConfigError(f"actions[{k!r}] has values outside its space {spec.action} (NaN included)")
+            out[k] = a
+        return out
 
     def _reset(self) -> Dict[str, torch.Tensor]:  # pragma: no cover - abstract
         raise NotImplementedError

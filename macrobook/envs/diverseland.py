@@ -70,19 +70,19 @@ class DiverselandConfig(Config):
         check_float(self, "preference_own", min=1 / 3, max=1.0)
         for name in ("initial_prices", "productivity"):
             v = getattr(self, name)
-            check(len(v) == 3 and all(isinstance(x, (int, float)) and x > 0 for x in v), self, name,
-                  "three positive numbers (basic, tech, green)")
+            check(len(v) == 3 and all(isinstance(x, (int, float)) and 1e-2 <= x <= 1e6 for x in v), self, name,
+                  "three numbers in [0.01, 1e6] (basic, tech, green)")
         check(len(self.expectation_gains) == 3 and all(0 <= g <= 1 for g in self.expectation_gains), self,
               "expectation_gains", "three numbers in [0, 1]")
         check_float(self, "tech_trend", min=-0.1, max=0.1)
         check_float(self, "productivity_rho", min=0.0, max=1.0, max_open=True)
-        check_float(self, "productivity_sigma", min=0.0)
-        check_float(self, "wage", min=0.0, min_open=True)
+        check_float(self, "productivity_sigma", min=0.0, max=0.5)   # log-productivity shocks; beyond, prices overflow
+        check_float(self, "wage", min=0.01, max=1e6)   # dollars a period: far below the prices, profits overflow
         check_float(self, "initial_cash", min=0.0)
         check_float(self, "depreciation", min=0.0, max=1.0)
         check_float(self, "holding_cost", min=0.0, max=1.0)
         check_float(self, "inflation_target_annual", min=-0.1, max=0.5)
-        check_float(self, "expectation_noise", min=0.0)
+        check_float(self, "expectation_noise", min=0.0, max=0.5)
 
 
 def annualize(rate_quarterly: torch.Tensor) -> torch.Tensor:

@@ -165,6 +165,11 @@ class MonetaryConfig(Config):
             check_float(self, name, min=0.0, max=1.0)
         check_float(self, "capital_depreciation", min=0.0, max=1.0, min_open=True)
         check_float(self, "amortization", min=0.0, max=1.0, min_open=True)
+        # with no initial loans the banks' return on loans divides by zero at the first step
+        check_float(self, "initial_firm_leverage", min=0.0, max=1.0, min_open=True)
+        check_float(self, "tfp_sigma", min=0.0, max=0.5)   # log-normal shocks: beyond, output overflows
+        for name in ("tfp_dispersion", "skill_dispersion", "wealth_dispersion"):
+            check_float(self, name, min=0.0, max=3.0)
         check_float(self, "demand_elasticity", min=1.0, min_open=True)
         check_float(self, "matching_efficiency", min=0.0, max=10.0, min_open=True)
         check(self.dtype in ("float32", "float64"), self, "dtype", "'float32' or 'float64'")

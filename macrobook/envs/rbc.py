@@ -133,7 +133,7 @@ class RBCConfig(Config):
         check_float(self, "importer_price", min=0.0)
         check_float(self, "importer_quantity", min=0.0)
         check_float(self, "productivity_rho", min=0.0, max=1.0, max_open=True)
-        check_float(self, "productivity_sigma", min=0.0)
+        check_float(self, "productivity_sigma", min=0.0, max=0.5)
         check(isinstance(self.scale_rewards, bool), self, "scale_rewards", "True or False")
         for name in ("consumer_reward_scale", "firm_reward_scale", "government_reward_scale"):
             check_float(self, name, min=0.0, min_open=True)

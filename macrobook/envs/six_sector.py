@@ -127,12 +127,15 @@ class SixSectorConfig(Config):
         check_float(self, "depreciation", min=0.0, max=1.0)
         check_float(self, "capital_output_ratio", min=0.0, min_open=True)
         check_float(self, "reference_hours", min=0.0, max=1.0, min_open=True)
-        for f in ("skill_dispersion", "wealth_dispersion", "productivity_dispersion",
-                  "tfp_volatility", "foreign_demand_volatility", "fx_volatility", "fx_rate_sensitivity",
-                  "wage_flexibility", "default_leverage_sensitivity", "default_rate_sensitivity",
+        # shocks are log-normal: a standard deviation past 0.5 a quarter overflows prices within an episode
+        for f in ("tfp_volatility", "foreign_demand_volatility", "fx_volatility"):
+            check_float(self, f, min=0.0, max=0.5)
+        for f in ("skill_dispersion", "wealth_dispersion", "productivity_dispersion"):
+            check_float(self, f, min=0.0, max=3.0)
+        for f in ("fx_rate_sensitivity", "wage_flexibility", "default_leverage_sensitivity", "default_rate_sensitivity",
                   "output_gap_weight", "deficit_penalty", "debt_penalty", "risk_weight",
                   "import_price_elasticity", "export_price_elasticity"):
-            check_float(self, f, min=0.0)
+            check_float(self, f, min=0.0, max=1000.0)
         check_float(self, "labor_disutility", min=0.0, min_open=True)
         check_float(self, "frisch_elasticity", min=0.0, min_open=True)
         check_float(self, "price_elasticity", min=1.0, min_open=True)

@@ -52,9 +52,13 @@ def run(args: argparse.Namespace) -> int:
     from ..config import ConfigError
     from ..io import atomic_savefig, atomic_write_csv, atomic_write_json, atomic_write_text
     from .client import Budget, CacheMiss, make_client
+    from .protocol import safe_display
     from .diverseland import DiverselandSimulation, SimulationConfig, estimate_cost, plot_expectations
 
     torch.set_num_threads(1)
+    if not args.output_dir:
+        print("error: --output-dir must be a non-empty path", file=sys.stderr)
+        return 2
     price = None
     if args.price_in is not None or args.price_out is not None:
         price = (args.price_in or 0.0, args.price_out or 0.0)
@@ -97,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = sim.run()
     except CacheMiss as e:
-        print(f"error: replay stopped: {e}", file=sys.stderr)
+        print(safe_display(f"error: replay stopped: {e}"), file=sys.stderr)
         return 1
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)

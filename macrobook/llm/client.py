@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Dict, Optional
 
 from ..config import Config, ConfigError, check_float, check_int
-from .protocol import (Budget, BudgetExceeded, CacheMiss, ChatClient, ChatReply, LLMError, Messages, OFFLINE_LABEL, Usage, estimate_tokens, messages_tokens, price_for)  # noqa: F401  (re-exported)
+from .protocol import (Budget, BudgetExceeded, CacheMiss, ChatClient, ChatReply, LLMError, Messages, OFFLINE_LABEL, Usage, estimate_tokens, messages_tokens, price_for, redact_url, safe_display, scrub, url_secrets)  # noqa: F401  (re-exported)
 
 @dataclass
 class OpenAIConfig(Config):
@@ -52,6 +52,10 @@ class OpenAIConfig(Config):
     json_mode: bool = False            # ask for response_format={"type": "json_object"} (not every server has it)
 
     def validate(self) -> None:
+        if self.base_url is not None and (not isinstance(self.base_url, str)
+                                          or not self.base_url.startswith(("http://", "https://"))):
+            raise ConfigError(f"OpenAIConfig.base_url (--base-url) must be an http:// or https:// URL, "
+                              f"got {redact_url(str(self.base_url))!r}")
         if not isinstance(self.model, str) or not self.model:
             raise ConfigError(f"OpenAIConfig.model must be a non-empty string, got {self.model!r}")
         check_float(self, "timeout_s", min=0.0, min_open=True)
@@ -73,7 +77,11 @@ class OpenAIBackend(ChatClient):
         except ImportError as e:  # pragma: no cover - depends on the environment
             raise ConfigError("backend 'openai' needs the openai package: pip install 'macrobook[llm]'") from e
         self.config = config or OpenAIConfig()
-        self.base_url = self.config.base_url or "https://api.openai.com/v1"
+        # credentials inside the URL (user:password@, ?api_key=) reach the server only: the
+        # URL this object shows, and that cache keys, summaries and transcripts hold, is redacted
+        self.base_url = redact_url(self.config.base_url or "https://api.openai.com/v1")
+        self._secrets = url_secrets(self.config.base_url)
+        self.max_reply_tokens = self.config.max_tokens
         self.model = self.config.model
         self.label = f"[{self.model}]"
         if price_per_mtok is not None or self.usage.price_per_mtok == (0.0, 0.0):
@@ -86,7 +94,7 @@ class OpenAIBackend(ChatClient):
         self._client = openai.AsyncOpenAI(api_key=key, base_url=self.config.base_url,
                                           timeout=self.config.timeout_s, max_retries=0)
 
-    def __repr__(self) -> str:  # never shows the key
+    def __repr__(self) -> str:  # never shows the key (self.base_url is redacted)
         return f"OpenAIBackend(base_url={self.base_url!r}, model={self.model!r})"
 
     def _retryable(self, exc: Exception) -> bool:
@@ -120,7 +128,7 @@ class OpenAIBackend(ChatClient):
                 wait = min(c.backoff_max_s, c.backoff_base_s * 2 ** attempt) * (0.5 + self._rng.random())
                 await asyncio.sleep(wait)
         kind = _error_kind(last, openai)
-        raise LLMError(kind, f"{type(last).__name__}: {str(last)[:200]}")
+        raise LLMError(kind, scrub(f"{type(last).__name__}: {str(last)[:200]}", self._secrets))
 
     def _to_reply(self, resp: Any, messages: Messages) -> ChatReply:
         # Servers differ: some omit usage, some send malformed bodies (the openai package then
@@ -185,7 +193,8 @@ class CachedClient(ChatClient):
         self.inner = inner
         self.mode = mode
         self.cache_dir = Path(cache_dir)
-        self.base_url = base_url if base_url is not None else inner.base_url
+        self.base_url = redact_url(base_url) if base_url is not None else inner.base_url
+        self.max_reply_tokens = inner.max_reply_tokens if inner is not None else ChatClient.max_reply_tokens
         self.model = model if model is not None else inner.model
         from .offline import OfflineBackend
 
@@ -212,9 +221,16 @@ class CachedClient(ChatClient):
         if path.exists():
             try:
                 d = json.loads(path.read_text(encoding="utf-8"))
-                reply = ChatReply(**{**d["reply"], "cached": True})
-                self.usage.add(reply)
-                return reply
+                if "error" in d:
+                    # a call that failed while recording: replay fails it the same way (so the
+                    # simulation takes the same fallback); recording again tries the server anew
+                    if self.mode == "replay":
+                        self.usage.failed_calls += 1
+                        raise LLMError(str(d["error"]["kind"]), f"{d['error']['message']} (recorded failure, replayed)")
+                else:
+                    reply = ChatReply(**{**d["reply"], "cached": True})
+                    self.usage.add(reply)
+                    return reply
             except (json.JSONDecodeError, KeyError, TypeError):
                 pass  # a damaged entry counts as a miss and is overwritten in record mode
         self.misses += 1
@@ -224,15 +240,21 @@ class CachedClient(ChatClient):
             raise CacheMiss(f"no cached reply for model={self.model!r} base_url={self.base_url!r} "
                             f"key={key[:16]}... (last message starts {first!r}); record it first with "
                             f"backend openai/offline and the same cache directory")
-        self.usage.check_budget()
-        try:
-            reply = await self.inner._chat(messages, **params)
-        except LLMError:
-            self.usage.failed_calls += 1
-            raise
-        self.usage.add(reply)
         from ..io import atomic_write_json
 
+        self.usage.check_budget()
+        claim = self.usage.reserve(messages_tokens(messages), self.reply_bound(params))
+        try:
+            reply = await self.inner._chat(messages, **params)
+        except LLMError as e:
+            self.usage.failed_calls += 1
+            atomic_write_json(path, {"key": key, "base_url": self.base_url, "model": self.model,
+                                     "messages": messages, "params": params,
+                                     "error": {"kind": e.kind, "message": str(e).removeprefix(f"{e.kind}: ")}})
+            raise
+        finally:
+            self.usage.release(claim)
+        self.usage.add(reply)
         atomic_write_json(path, {"key": key, "base_url": self.base_url, "model": self.model,
                                  "messages": messages, "params": params,
                                  "reply": {k: v for k, v in asdict(reply).items() if k != "cached"}})

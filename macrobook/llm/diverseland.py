@@ -37,6 +37,7 @@ from ..config import Config, check_float, check_int
 from ..envs.diverseland import GOODS, HOUSEHOLDS, Diverseland, DiverselandConfig, annualize
 from .agent import Event, LLMAgent, Persona
 from .client import BudgetExceeded, ChatClient
+from .protocol import safe_display
 from .memory import MemoryStream
 from .messages import FallbackCounter
 
@@ -413,7 +414,7 @@ def format_transcript(records: List[dict], steps=None, agents=None, width: int =
         text = r["text"]
         if r["kind"] == "act_start":
             text = text.removeprefix("Action In Progress: ")
-        line = f"{_HEADINGS.get(r['kind'], r['kind'])}: {text}"
+        line = safe_display(f"{_HEADINGS.get(r['kind'], r['kind'])}: {text}")  # no bidi tricks on screen
         if r.get("fallback"):
             line += f"   [fallback: {r['fallback']}]"
         out += textwrap.wrap(line, width, subsequent_indent="    ") or [line]

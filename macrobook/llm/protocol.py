@@ -3,8 +3,10 @@
 (:mod:`.client`) and the offline stand-in (:mod:`.offline`) both build on this module."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..config import ConfigError
 
@@ -21,6 +23,63 @@ PRICES_PER_MTOK: Dict[str, tuple] = {
 }
 
 OFFLINE_LABEL = "[offline stand-in]"
+
+#: query parameters of a server URL that carry credentials
+_SECRET_QUERY = re.compile(r"(key|token|secret|password|passwd|pwd|auth|signature|sig|credential)", re.I)
+
+
+def redact_url(url: Optional[str]) -> Optional[str]:
+    """``url`` with its credentials replaced by ``***``: a user and password before the host
+    (``https://user:pass@host``) and query parameters named like a key or token
+    (``?api_key=...``). What is printed, stored in summaries, transcripts and cache entries, and
+    used in cache keys; only the client itself sees the real URL."""
+    if not url:
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "***"
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rsplit("@", 1)[1]
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode([(k, "***" if _SECRET_QUERY.search(k) else v) for k, v in pairs], safe="*")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def url_secrets(url: Optional[str]) -> List[str]:
+    """The credential strings inside ``url`` (to scrub them from error messages)."""
+    if not url:
+        return []
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return [url]
+    out = []
+    if "@" in parts.netloc:
+        userinfo = parts.netloc.rsplit("@", 1)[0]
+        out += [userinfo] + [x for x in userinfo.split(":") if x]
+    out += [v for k, v in parse_qsl(parts.query, keep_blank_values=True) if _SECRET_QUERY.search(k) and v]
+    return sorted(set(out), key=len, reverse=True)
+
+
+def scrub(text: str, secrets: List[str]) -> str:
+    for s_ in secrets:
+        text = text.replace(s_, "***")
+    return text
+
+
+#: Unicode controls that reorder displayed text (Trojan Source, CVE-2021-42574) or hide it
+_BIDI = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def safe_display(text: str) -> str:
+    """``text`` for a terminal or a page: bidirectional and zero-width control characters from a
+    server are shown as visible ``<U+202E>`` marks instead of silently reordering what a reader
+    sees. Stored transcripts keep the server's text as it came; this is applied when showing."""
+    return _BIDI.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
 
 
 class LLMError(RuntimeError):
@@ -92,6 +151,7 @@ class Usage:
     completion_tokens: int = 0
     estimated_tokens: bool = False
     max_prompt_tokens: int = 0      # the longest prompt so far (for cost bounds)
+    reserved_tokens: tuple = (0, 0)  # (prompt, completion) tokens of calls in flight, at their upper bounds
 
     @property
     def total_tokens(self) -> int:
@@ -109,6 +169,32 @@ class Usage:
             raise BudgetExceeded(f"cost budget spent: ${self.cost_usd:.4f} >= ${b.max_usd:.4f}")
         if b.max_tokens is not None and self.total_tokens >= b.max_tokens:
             raise BudgetExceeded(f"token budget spent: {self.total_tokens} >= {b.max_tokens}")
+
+    def _cost(self, prompt: int, completion: int) -> float:
+        pin, pout = self.price_per_mtok
+        return (prompt * pin + completion * pout) / 1e6
+
+    def reserve(self, prompt_tokens: int, completion_bound: int) -> tuple:
+        """Before a call: claim its worst case (its prompt and the longest reply it may get) so that
+        concurrent calls cannot together pass the budget; raise BudgetExceeded if the claim would.
+        Returns the claim, to :meth:`release` once the call has ended."""
+        b = self.budget
+        rp, rc = self.reserved_tokens
+        tokens = self.total_tokens + rp + rc + prompt_tokens + completion_bound
+        cost = self.cost_usd + self._cost(rp + prompt_tokens, rc + completion_bound)
+        if b.max_tokens is not None and tokens > b.max_tokens:
+            raise BudgetExceeded(f"token budget: {self.total_tokens} spent + {rp + rc} in flight + up to "
+                                 f"{prompt_tokens + completion_bound} for the next call > {b.max_tokens}")
+        if b.max_usd is not None and cost > b.max_usd:
+            raise BudgetExceeded(f"cost budget: ${self.cost_usd:.4f} spent, ${cost:.4f} with the calls in flight "
+                                 f"and the next one > ${b.max_usd:.4f}")
+        claim = (int(prompt_tokens), int(completion_bound))
+        self.reserved_tokens = (rp + claim[0], rc + claim[1])
+        return claim
+
+    def release(self, claim: tuple) -> None:
+        rp, rc = self.reserved_tokens
+        self.reserved_tokens = (rp - claim[0], rc - claim[1])
 
     def add(self, reply: ChatReply) -> None:
         self.calls += 1
@@ -149,17 +235,24 @@ class ChatClient:
     base_url: str = ""
     model: str = ""
     label: str = ""  # shown next to every reply this client produced
+    max_reply_tokens: int = 300  # the longest reply a call may bring (what a budget reserves for it)
 
     def __init__(self, usage: Optional[Usage] = None):
         self.usage = usage or Usage()
 
+    def reply_bound(self, params: Dict[str, Any]) -> int:
+        return int(params.get("max_tokens") or self.max_reply_tokens)
+
     async def chat(self, messages: Messages, **params: Any) -> ChatReply:
         self.usage.check_budget()
+        claim = self.usage.reserve(messages_tokens(messages), self.reply_bound(params))
         try:
             reply = await self._chat(messages, **params)
         except LLMError:
             self.usage.failed_calls += 1
             raise
+        finally:
+            self.usage.release(claim)
         self.usage.add(reply)
         return reply
 
