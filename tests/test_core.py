@@ -7,7 +7,8 @@ import torch
 from macrobook import ConfigError, resolve_device, seed_everything
 from macrobook.algos.ppo import PPO, PPOConfig, gae
 from macrobook.config import Config, check_float, check_int
-from macrobook.envs import AgentSpec, BatchedEconomy, Box, Discrete, History, MultiDiscrete, StepResult
+from macrobook.envs import AgentSpec, BatchedEconomy, Box, Discrete, History, MultiDiscrete
+from macrobook.envs.base import Transition
 from macrobook.io import CheckpointError, load_checkpoint, read_checkpoint_header, save_checkpoint
 from macrobook.nets import Actor, Critic, DeterministicActor, QCritic
 from macrobook.train import Trainer
@@ -25,25 +26,26 @@ class TargetEconomy(BatchedEconomy):
         action = Discrete(K) if space == "discrete" else Box(0.0, 1.0, (1,))
         self.specs = {"agent": AgentSpec(n, 2, action)}
 
-    def _obs(self):
-        return torch.stack([self.target, torch.full_like(self.target, self.t_ep / self.horizon)], -1)
+    def initial_state(self, num_envs):
+        return TargetState(self.rand(num_envs, self.n), torch.zeros(num_envs, device=self.device))
 
-    def _reset(self):
-        self.target = self.rand(self.num_envs, self.n)
-        self.t_ep = 0
-        return {"agent": self._obs()}
+    def observe(self, state=None):
+        s = self.state if state is None else state
+        return {"agent": torch.stack([s.target, (s.t_ep / self.horizon)[:, None].expand_as(s.target)], -1)}
 
-    def _step(self, actions):
+    def transition(self, state, actions):
         a = actions["agent"]
         value = a.float() / (self.K - 1) if self.kind == "discrete" else a[..., 0]
-        reward = -(value - self.target) ** 2
-        macro = {"mean_action": value.mean(1), "mean_target": self.target.mean(1)}
-        self.t_ep += 1
-        done = torch.full((self.num_envs,), self.t_ep >= self.horizon, device=self.device)
-        if self.t_ep >= self.horizon:
-            self.target = self.rand(self.num_envs, self.n)
-            self.t_ep = 0
-        return StepResult({"agent": self._obs()}, {"agent": reward}, done, macro)
+        reward = -(value - state.target) ** 2
+        macro = {"mean_action": value.mean(1), "mean_target": state.target.mean(1)}
+        t_ep = state.t_ep + 1
+        return Transition(TargetState(state.target, t_ep), {"agent": reward}, t_ep >= self.horizon, macro)
+
+
+@dataclass
+class TargetState:
+    target: torch.Tensor   # [E, n]
+    t_ep: torch.Tensor     # [E] periods played in this episode
 
 
 # ------------------------------------------------------------------ config

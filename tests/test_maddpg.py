@@ -1,11 +1,13 @@
 """MADDPG / independent DDPG: fixed-size centralized critic, seeding, targets, learning a coordination game."""
 import pytest
+from dataclasses import dataclass
+
 import torch
 
 from macrobook.algos.maddpg import MADDPG, MADDPGConfig, evaluate, train
 from macrobook.config import ConfigError
-from macrobook.contract import AgentSpec, StepResult
-from macrobook.envs.base import BatchedEconomy
+from macrobook.contract import AgentSpec
+from macrobook.envs.base import BatchedEconomy, Transition
 from macrobook.envs.six_sector import SixSectorConfig, SixSectorEconomy
 from macrobook.contract import Box, Discrete
 
@@ -21,18 +23,27 @@ class FollowTheLeader(BatchedEconomy):
         super().__init__(num_envs, "cpu")
         self.specs = {"leader": AgentSpec(1, 2, Box(-1.0, 1.0, (1,))), "follower": AgentSpec(3, 2, Box(-1.0, 1.0, (1,)))}
 
-    def _obs(self):
-        return {k: self.randn(self.num_envs, s.count, 2) * 0.1 for k, s in self.specs.items()}
+    def _noise(self, num_envs):
+        # the observation is fresh noise every period: the state holds nothing else
+        return Noise({k: self.randn(num_envs, s.count, 2) * 0.1 for k, s in self.specs.items()})
 
-    def _reset(self):
-        return self._obs()
+    def initial_state(self, num_envs):
+        return self._noise(num_envs)
 
-    def _step(self, actions):
+    def observe(self, state=None):
+        return dict((self.state if state is None else state).obs)
+
+    def transition(self, state, actions):
         a_l = actions["leader"][..., 0]                      # [E, 1]
         a_f = actions["follower"][..., 0]                    # [E, 3]
         rew = {"leader": -(a_l - 0.5) ** 2, "follower": -(a_f - a_l) ** 2}
         done = torch.zeros(self.num_envs, dtype=torch.bool)
-        return StepResult(self._obs(), rew, done, {"leader_action": a_l[:, 0]})
+        return Transition(self._noise(self.num_envs), rew, done, {"leader_action": a_l[:, 0]})
+
+
+@dataclass
+class Noise:
+    obs: dict
 
 
 def _cfg(**kw):

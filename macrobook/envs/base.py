@@ -40,16 +40,18 @@ class Transition:
 
 def state_where(mask: torch.Tensor, fresh: Any, current: Any) -> Any:
     """Per economy, ``fresh`` where ``mask`` [E] is true, else ``current``: the masked restart of a
-    state dataclass whose tensor fields all have the economies dimension first (no Python loop)."""
+    state (a dataclass, or a dict, of tensors with the economies dimension first; no Python loop)."""
     out = {}
-    for f in dataclasses.fields(current):
-        cur, new = getattr(current, f.name), getattr(fresh, f.name)
+    is_dict = isinstance(current, dict)
+    names = list(current) if is_dict else [f.name for f in dataclasses.fields(current)]
+    for name in names:
+        cur, new = (current[name], fresh[name]) if is_dict else (getattr(current, name), getattr(fresh, name))
         if isinstance(cur, torch.Tensor) and cur.dim() > 0 and cur.shape[0] == mask.shape[0]:
             m = mask.reshape(mask.shape + (1,) * (cur.dim() - 1))
-            out[f.name] = torch.where(m, new, cur)
+            out[name] = torch.where(m, new, cur)
         else:
-            out[f.name] = cur
-    return type(current)(**out)
+            out[name] = cur
+    return out if is_dict else type(current)(**out)
 
 
 class EconomyDiverged(RuntimeError):
@@ -111,8 +113,6 @@ class BatchedEconomy:
             self.generator.manual_seed(seed)
         self.t = 0
         self.clear_shocks()
-        if type(self).transition is BatchedEconomy.transition:   # an economy that still writes its own step
-            return self._reset()
         self.state = self.initial_state(self.num_envs)
         return self.observe(self.state)
 
@@ -125,8 +125,6 @@ class BatchedEconomy:
         if self.check_actions:
             actions = self._validate_actions(actions)
         self.t += 1
-        if type(self).transition is BatchedEconomy.transition:
-            return self._check_finite(self._step(actions))
         tr = self.transition(self.state, actions)
         final_obs = self.observe(tr.state)
         nxt, restarted = tr.state, bool(tr.done.any())
@@ -145,6 +143,9 @@ class BatchedEconomy:
 
     def _check_finite(self, out: StepResult) -> StepResult:
         if not self.check_finite:
+            return out
+        checks = [torch.isfinite(v).all() for d in (out.reward, out.macro) for v in d.values()]
+        if not checks or bool(torch.stack(checks).all()):    # one device sync a step, not one per series
             return out
         for group, values in (("reward", out.reward), ("macro", out.macro)):
             for k, v in values.items():
@@ -251,8 +252,3 @@ class BatchedEconomy:
             out[k] = a
         return out
 
-    def _reset(self) -> Dict[str, torch.Tensor]:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def _step(self, actions: Mapping[str, torch.Tensor]) -> StepResult:  # pragma: no cover - abstract
-        raise NotImplementedError

@@ -41,16 +41,15 @@ Firms' rewards are real profits (deflated by the price index) net of price-adjus
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Dict, Mapping
 
 import torch
 
 from ..config import Config, ConfigError, check, check_float, check_int
-from ..contract import AgentSpec, Discrete, MultiDiscrete, StepResult
+from ..contract import AgentSpec, Discrete, MultiDiscrete
 from ..markets import credit, goods, labor, money, pricing
-from .base import BatchedEconomy
+from .base import BatchedEconomy, Transition
 
 AGENT_TYPES = ("central_bank", "bank", "household", "firm")
 
@@ -337,8 +336,9 @@ class MonetaryEconomy(BatchedEconomy):
                 "output_per_labor": k_y ** (a / (1 - a))}
 
     # ----------------------------------------------------------------- reset
-    def _reset(self) -> Dict[str, torch.Tensor]:
-        c, E, dev, dt = self.config, self.num_envs, self.device, self.dtype
+    def initial_state(self, num_envs: int) -> Dict[str, torch.Tensor]:
+        """A fresh economy at the flexible-price steady state (tensors ``[E, ...]``)."""
+        c, E, dev, dt = self.config, num_envs, self.device, self.dtype
         N, M, K = c.num_banks, c.num_households, c.num_firms
         a = c.capital_share
         r = lambda *s: self.rand(*s).to(dt)  # noqa: E731
@@ -387,7 +387,7 @@ class MonetaryEconomy(BatchedEconomy):
         pi_m = (1 + c.inflation_target_annual) ** (1 / 12) - 1
         P_hist = (1 + pi_m) ** torch.arange(-12, 1, device=dev, dtype=dt).expand(E, 13).clone()
         mc = torch.exp(log_p) / c.markup
-        self.state = {
+        state = {
             "policy_rate_annual": policy,
             "rate_change_annual": torch.zeros(E, device=dev, dtype=dt),
             "price": price, "mc": mc,
@@ -420,11 +420,11 @@ class MonetaryEconomy(BatchedEconomy):
             "period": torch.zeros(E, device=dev, dtype=torch.long),
         }
         self._pending_shocks = []
-        return self._observe()
+        return state
 
     # ----------------------------------------------------------------- observations
-    def _observe(self) -> Dict[str, torch.Tensor]:
-        s, c = self.state, self.config
+    def observe(self, state: Dict[str, torch.Tensor] | None = None) -> Dict[str, torch.Tensor]:
+        s, c = (self.state if state is None else state), self.config
         E = self.num_envs
         N, M, K = c.num_banks, c.num_households, c.num_firms
         P = s["price_history"][:, -1]
@@ -482,8 +482,8 @@ class MonetaryEconomy(BatchedEconomy):
         return torch.log(s["price"] / (c.markup * s["mc"])) / curv
 
     # ----------------------------------------------------------------- step
-    def _step(self, actions: Mapping[str, torch.Tensor]) -> StepResult:
-        c, s, E, dev, dt = self.config, self.state, self.num_envs, self.device, self.dtype
+    def transition(self, state: Dict[str, torch.Tensor], actions: Mapping[str, torch.Tensor]) -> Transition:
+        c, s, E, dev, dt = self.config, state, self.num_envs, self.device, self.dtype
         N, M, K = c.num_banks, c.num_households, c.num_firms
         a_ = c.capital_share
         exp_ = lambda x: x.unsqueeze(-1)  # noqa: E731
@@ -785,17 +785,9 @@ class MonetaryEconomy(BatchedEconomy):
         })
         rewards = {"central_bank": r_cb.float(), "bank": bank_reward.float(), "household": hh_reward.float(),
                    "firm": firm_reward.float()}
-        done = period >= c.sim_length
-        info = {}
-        if bool(done.any()):
-            # all economies run in lockstep, so an episode ends everywhere at once; the end is a
-            # truncation (learners bootstrap from final_obs), not a terminal state
-            info["final_obs"] = self._observe()
-            obs = self.reset()
-        else:
-            obs = self._observe()
-            info["final_obs"] = obs
-        return StepResult(obs=obs, reward=rewards, done=done, macro={k: v.float() for k, v in macro.items()}, info=info)
+        # all economies run in lockstep, so an episode ends everywhere at once; the end is a truncation
+        # (learners bootstrap from final_obs), not a terminal state; the base class restarts the economies
+        return Transition(s, rewards, period >= c.sim_length, {k: v.float() for k, v in macro.items()})
 
     # ----------------------------------------------------------------- accounting checks
     def balance_sheet_errors(self) -> Dict[str, torch.Tensor]:
