@@ -333,13 +333,13 @@ _ECONOMY_SETTINGS = frozenset({"specs", "config", "device", "dtype", "num_envs",
 
 
 def _plain(o):
-    if isinstance(o, torch.Tensor):
-        return o.tolist()
-    if hasattr(o, "item"):
-        return o.item()
-    if isinstance(o, (set, tuple)):
-        return list(o)
-    return str(o)
+    """JSON for the run state: what the checkpoint writer knows (tensors, numbers, sets), else its text."""
+    from .io import _json_default
+
+    try:
+        return _json_default(o)
+    except TypeError:
+        return str(o)
 
 
 def _to_lists(o):
