@@ -112,7 +112,7 @@ def test_central_bank_reward_is_the_seed_loss_and_nothing_else():
     assert central_bank_loss(z + 0.02, 0.02, z + 0.01, z, 0.5, 0.1).item() == pytest.approx(0.5)
     assert central_bank_loss(z + 0.02, 0.02, z, z + 0.0025, 0.5, 0.1).item() == pytest.approx(0.1 * 0.0625)
     # the economy's source computes the reward from this function alone: no Taylor rate, no phi
-    src = inspect.getsource(MonetaryEconomy._step)
+    src = inspect.getsource(MonetaryEconomy.transition)
     assert "r_cb = -cb_loss" in src
     assert not any(w in src.lower() for w in ("taylor", "phi_pi", "reference_rate", "rule_rate"))
 
