@@ -126,16 +126,20 @@ def live_slider(draw: Callable[..., Any], params: Sequence[Param], *, title: str
     import matplotlib.pyplot as plt
 
     out = widgets.Output()
-    sliders = {p.name: widgets.SelectionSlider(options=list(zip(p.labels, p.values)), value=p.default,
+    # the sliders hold each value's position, not the value: a value may be None ("learned"), which
+    # ipywidgets would read as "nothing selected"
+    sliders = {p.name: widgets.SelectionSlider(options=list(zip(p.labels, range(len(p.values)))),
+                                               value=p.values.index(p.default),
                                                description=p.label, continuous_update=False,
                                                style={"description_width": "initial"},
                                                layout=widgets.Layout(width="32em"))
                for p in params}
+    by_name = {p.name: p for p in params}
 
     def redraw(_=None):
         with out:
             out.clear_output(wait=True)
-            fig, text = _figure_and_text(draw(**{k: s.value for k, s in sliders.items()}))
+            fig, text = _figure_and_text(draw(**{k: by_name[k].values[s.value] for k, s in sliders.items()}))
             display(fig)
             plt.close(fig)
             if text:

@@ -52,10 +52,29 @@ def test_live_mode_builds_sliders_with_the_same_labels(monkeypatch):
     assert scenario_slider(draw, [Param("rate", [0.0, 0.2])]) is None   # nothing echoed under the slider
     box = live_slider(draw, [Param("rate", [0.0, 0.2], label="tax rate", fmt="{:.0%}", default=0.2)])
     slider = box.children[0]
-    assert slider.description == "tax rate" and slider.value == 0.2 and slider.options[0][0] == "0%"
+    # the slider holds positions (a value may be None): the default 0.2 is position 1, labelled 20%
+    assert slider.description == "tax rate" and slider.value == 1 and slider.label == "20%"
+    assert slider.options[0][0] == "0%"
     calls.clear()
-    slider.value = 0.0
+    slider.value = 0
     assert calls == [(0.0, "a")]
+
+
+def test_live_mode_accepts_none_as_a_value(monkeypatch):
+    """A parameter whose value is None ("the learned tax rate") is a position like any other."""
+    pytest.importorskip("ipywidgets")
+    monkeypatch.delenv("MACROBOOK_STATIC", raising=False)
+    seen = []
+
+    def draw_tax(tax_rate=None):
+        seen.append(tax_rate)
+        return draw(rate=0.0)
+
+    box = live_slider(draw_tax, [Param("tax_rate", [None, 0.2], fmt=lambda v: "learned" if v is None else f"{v:.0%}")])
+    slider = box.children[0]
+    assert slider.label == "learned" and seen == [None]
+    slider.value = 1
+    assert seen == [None, 0.2]
 
 
 def test_words_glue_without_quotes():
