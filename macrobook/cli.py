@@ -86,13 +86,17 @@ def _eval(args) -> int:
 
 
 # ----------------------------------------------------------------------------- bench
+def _add_module(sub, name: str, help: str, module) -> None:
+    """A subcommand whose module defines ``add_arguments(parser)`` and ``main(args)``."""
+    ap = sub.add_parser(name, help=help, description=module.__doc__.split("\n\n")[0])
+    module.add_arguments(ap)
+    ap.set_defaults(func=module.main)
+
+
 def _add_bench(sub) -> None:
     from . import bench
 
-    ap = sub.add_parser("bench", help="agent-steps/s, batched vs a per-agent Python loop",
-                        description=bench.__doc__.split("\n\n")[0])
-    bench.add_arguments(ap)
-    ap.set_defaults(func=bench.main)
+    _add_module(sub, "bench", "agent-steps/s, batched vs a per-agent Python loop", bench)
 
 
 # ----------------------------------------------------------------------------- best response
@@ -202,10 +206,7 @@ def _scorecard(args) -> int:
 def _add_sweep(sub) -> None:
     from .adapters import sweep
 
-    ap = sub.add_parser("sweep", help="seed x scenario x hyperparameter sweeps of a chapter's training",
-                        description=sweep.__doc__.split("\n\n")[0])
-    sweep.add_arguments(ap)
-    ap.set_defaults(func=sweep.main)
+    _add_module(sub, "sweep", "seed x scenario x hyperparameter sweeps of a chapter's training", sweep)
 
 
 # ----------------------------------------------------------------------------- llm
