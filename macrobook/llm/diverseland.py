@@ -547,3 +547,27 @@ def plot_expectations(frame, label: str = "", ax=None, title: Optional[str] = No
     ax.set_ylabel("inflation, percent per year")
     ax.legend(fontsize=8, ncol=2)
     return ax
+
+
+# --------------------------------------------------------------------------- the hybrid link, graded
+def grade_hybrid_link(learners: Dict[str, DDPG], economy_config: Optional[DiverselandConfig] = None,
+                      num_envs: int = 64, quarters: int = 50, start: int = 8, duration: int = 4, horizon: int = 8,
+                      seed: int = 0, device: str = "cpu") -> dict:
+    """The hybrid link graded with common random numbers, under the actors ``learners`` (deterministic).
+
+    In ``num_envs`` economies (expectations by the economy's adaptive rule), household A states
+    1 pp more than its own forecast for ``duration`` quarters from quarter ``start``
+    (:func:`macrobook.analysis.hybrid.paired_effect`); separately, the policy rate is 100 bp higher for
+    those quarters. A ``quarters``-long simulation of the same economies supplies the output gap and
+    inflation. Returns ``{"expectation", "rate", "series", "card"}``, the card in the scorecard schema."""
+    from ..analysis.hybrid import diverseland_scorecard, paired_effect, simulate
+
+    cfg = (economy_config or DiverselandConfig()).replace(episode_len=10**9)
+    make = lambda: Diverseland(cfg, num_envs=num_envs, device=device)  # noqa: E731
+    policy = _policy(learners)
+    kw = dict(start=start, duration=duration, horizon=horizon, seed=seed)
+    expectation = paired_effect(make, policy, "stated_expectation_A", 0.01, **kw)
+    rate = paired_effect(make, policy, "policy_rate", 0.01, **kw)
+    series = simulate(make, policy, quarters, seed=seed)
+    card = diverseland_scorecard(expectation, rate, series, cfg.inflation_target_annual, seed)
+    return {"expectation": expectation, "rate": rate, "series": series, "card": card}
