@@ -29,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 NOTEBOOKS = ROOT / "notebooks"
+# macrobook.train.REPRODUCIBLE_ENV, written out so the build needs no torch import
+REPRODUCIBLE_ENV = {"MKL_CBWR": "AUTO,STRICT", "MKL_DYNAMIC": "FALSE", "OMP_DYNAMIC": "FALSE"}
 CELL_TIMEOUT = 1800  # seconds; training cells in the full setting take minutes
 
 
@@ -279,6 +281,10 @@ def execute(src: Path, out_dir: Path, quick: bool, extra_params: dict | None = N
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     # macrobook.widgets draws its sliders as precomputed client-side HTML (no kernel behind the page)
     os.environ["MACROBOOK_STATIC"] = "1"
+    # bit-reproducible CPU runs from the kernel's start (macrobook.train.REPRODUCIBLE_ENV; a chapter that
+    # trains also calls reproducible_cpu(), for readers who run it elsewhere)
+    repro_before = {k: os.environ.get(k) for k in REPRODUCIBLE_ENV}
+    os.environ.update(REPRODUCIBLE_ENV)
     try:
         pm.execute_notebook(
             str(src), str(out), parameters=params, cwd=str(src.parent), kernel_name="python3",
@@ -290,6 +296,11 @@ def execute(src: Path, out_dir: Path, quick: bool, extra_params: dict | None = N
         else:
             os.environ["MPLBACKEND"] = env_before
         os.environ.pop("MACROBOOK_STATIC", None)
+        for k, v in repro_before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     strip_machine_paths(out)
     return out
 
