@@ -118,3 +118,15 @@ def test_real_chapter_scope_is_narrow():
         assert f in files
     for f in ("macrobook/envs/monetary.py", "macrobook/envs/six_sector.py", "macrobook/recipes/monetary.py"):
         assert f not in files
+
+
+def test_store_outputs_records_a_matching_digest(tmp_path):
+    """What store_outputs() writes matches the code as it stands (the build then shows no warning)."""
+    nb = _nb("from macrobook.envs.rbc import RBCConfig\nprint(RBCConfig().num_firms)")
+    nb["cells"][1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "10\n"}]
+    executed = tmp_path / "executed.ipynb"
+    executed.write_text(json.dumps(nb))
+    dest = tmp_path / "06_x.ipynb"
+    bb.store_outputs(executed, dest, seconds=1.0)
+    rec = bb.stored_outputs(dest)
+    assert "macrobook/envs/rbc.py" in rec["digest_files"] and bb.stale_reason(dest) is None

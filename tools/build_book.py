@@ -49,7 +49,7 @@ def stored_outputs(nb_path: Path) -> dict | None:
     return meta.get("stored_outputs") or None
 
 
-def store_outputs(executed: Path, dest: Path, seconds: float, threads: int | None = None) -> None:
+def store_outputs(executed: Path, dest: Path, seconds: float) -> None:
     """Write a notebook executed with QUICK=False back to ``dest`` with its outputs and the opt-in
     flag (papermill's injected-parameters cell dropped: the defaults are the full setting), and the
     digest of the code and settings that produced them (:func:`outputs_digest`)."""
@@ -61,8 +61,6 @@ def store_outputs(executed: Path, dest: Path, seconds: float, threads: int | Non
         "quick": False, "seconds": round(seconds, 1), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "note": "executed in the full setting; `make book` renders these outputs instead of re-executing",
         "digest": digest["digest"], "digest_files": digest["files"], "digest_cells": outputs_digest_cells(nb)}
-    if threads is not None:
-        record["threads"] = int(threads)
     nb["metadata"].setdefault("macrobook", {})["stored_outputs"] = record
     tmp = Path(dest).with_suffix(".tmp")
     tmp.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
