@@ -49,6 +49,8 @@ def test_digest_changes_with_the_code_in_scope_only():
     assert bb.outputs_digest(NB, reader({**TREE, "macrobook/envs/b.py": "def helper():\n    return 3\n"}))["digest"] != d0["digest"]
     edited = _nb(NB["cells"][1]["source"].replace("print(A)", "print(A + 1)"))
     assert bb.outputs_digest(edited, reader(TREE))["digest"] != d0["digest"]
+    release = _nb(NB["cells"][1]["source"].replace("%pip install x", "%pip install x==0.2"))
+    assert bb.outputs_digest(release, reader(TREE))["digest"] == d0["digest"]   # an install line runs no code here
     prose = json.loads(json.dumps(NB))
     prose["cells"][0]["source"] = "# Another title"
     assert bb.outputs_digest(prose, reader(TREE))["digest"] == d0["digest"]

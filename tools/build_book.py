@@ -83,6 +83,13 @@ def _code_cells_source(nb: dict) -> list[str]:
             and "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
 
 
+def _digested_text(src: str) -> bytes:
+    """A code cell as the digest reads it: line endings normalised and package installs (``%pip``,
+    ``!pip``: the Colab cell naming a release) left out, since they do not run in the build."""
+    lines = [l for l in src.replace("\r\n", "\n").split("\n") if not l.lstrip().startswith(("%pip", "!pip"))]
+    return "\n".join(lines).encode()
+
+
 def _worktree_reader(rel: str) -> str | None:
     f = ROOT / rel
     return f.read_text() if f.is_file() else None
@@ -171,7 +178,7 @@ def outputs_digest(nb: dict | Path, read=_worktree_reader) -> dict:
         nb = json.loads(Path(nb).read_text())
     h = hashlib.sha256()
     for src in _code_cells_source(nb):
-        h.update(b"cell\0" + src.replace("\r\n", "\n").encode() + b"\0")
+        h.update(b"cell\0" + _digested_text(src) + b"\0")
     files = {}
     for rel in digest_scope(nb, read):
         text = read(rel).replace("\r\n", "\n").encode()
@@ -203,7 +210,7 @@ def outputs_digest_cells(nb: dict) -> str:
 
     h = hashlib.sha256()
     for src in _code_cells_source(nb):
-        h.update(b"cell\0" + src.replace("\r\n", "\n").encode() + b"\0")
+        h.update(b"cell\0" + _digested_text(src) + b"\0")
     return h.hexdigest()
 
 
