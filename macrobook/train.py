@@ -56,7 +56,8 @@ def reproducible_cpu(threads: int | None = None, deterministic: bool = True) -> 
     training; ``tools/build_book.py`` also sets it for every notebook kernel), pins torch's threads to
     ``threads`` (PyTorch splits its own reductions by thread count, so a sum over a tensor depends on
     it) and, with ``deterministic``, asks torch for deterministic algorithms (an operation without one
-    raises instead of running differently from run to run). Without it, a run's numbers can depend on
+    raises instead of running differently from run to run; meant for the CPU: on a GPU it would also
+    need ``CUBLAS_WORKSPACE_CONFIG`` set before the first matrix product, so pass False there). Without it, a run's numbers can depend on
     how many threads the machine offered and on the load: MKL by default may use fewer threads
     than asked, and a product split over fewer threads rounds differently.
     """
