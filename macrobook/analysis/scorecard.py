@@ -76,12 +76,37 @@ CRITERIA = {c.name: c for c in [
 
 def _check(name: str, value: float, passed: bool, interval=None, note: str = "", **extra) -> dict:
     c = CRITERIA[name]
+    return make_check(name, value, c.low, c.high, passed, interval=interval, source=c.source, what=c.what,
+                      note=note, **extra)
+
+
+# ----------------------------------------------------------------------------- generic checks and cards
+def make_check(name: str, value: float, low: float, high: float, passed: Optional[bool] = None, *,
+               interval=None, source: str = "", what: str = "", note: str = "", **extra) -> dict:
+    """One check of any economy's scorecard, in the shared schema: ``name, value, low, high, pass``
+    (plus ``interval, source, what, note`` and any ``extra`` keys). ``passed`` defaults to
+    ``low <= value <= high``; a non-finite value never passes. Use it for checks that are not
+    among this module's :data:`CRITERIA` (the six-sector and Diverseland economies)."""
     v = float(value) if value is not None and np.isfinite(value) else float("nan")
-    out = {"name": name, "value": v, "low": c.low, "high": c.high, "pass": bool(passed and np.isfinite(v)),
+    ok = (low <= v <= high) if passed is None else bool(passed)
+    out = {"name": name, "value": v, "low": float(low), "high": float(high), "pass": bool(ok and np.isfinite(v)),
            "interval": None if interval is None else [float(interval[0]), float(interval[1])],
-           "source": c.source, "what": c.what, "note": note}
+           "source": source, "what": what, "note": note}
     out.update(extra)
     return out
+
+
+def build_scorecard(economy: str, checks) -> dict:
+    """A scorecard from a list of checks (dicts made by :func:`make_check` or this module's
+    ``check_*`` functions): the JSON object ``{"economy", "checks", "passed", "total"}`` that
+    ``python -m macrobook scorecard`` prints and the book writes to ``_build/scorecards/``."""
+    checks = list(checks)
+    for c in checks:
+        missing = {"name", "value", "low", "high", "pass"} - set(c)
+        if missing:
+            raise ValueError(f"check {c.get('name', '?')!r} lacks {sorted(missing)}")
+    return {"economy": str(economy), "checks": checks, "passed": int(sum(bool(c["pass"]) for c in checks)),
+            "total": len(checks)}
 
 
 # ----------------------------------------------------------------------------- the twelve checks
@@ -247,7 +272,7 @@ def scorecard(*, frame, irf_per_env: Mapping[str, np.ndarray], shock_at: int, ta
         check_sold_out(wide("sold_out_share")),
         check_equilibrium(epsilon, interior_share),
     ]
-    return {"economy": economy, "checks": checks, "passed": int(sum(c["pass"] for c in checks)), "total": len(checks)}
+    return build_scorecard(economy, checks)
 
 
 # ----------------------------------------------------------------------------- measuring a run
