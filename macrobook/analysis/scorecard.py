@@ -335,6 +335,60 @@ def price_deviation_test(make_economy, learners, seed: int = 0, at_month: int = 
             "mean_gain": gains.mean(0), "se_gain": gains.std(0, ddof=1) / math.sqrt(max(gains.shape[0], 1))}
 
 
+def price_policy_against_dp(learners, config, seed: int = 0, num_envs: int = 8, months: int = 48, burn_in: int = 12,
+                            beta: float = 0.95, deterministic: bool = False, device="cpu") -> dict:
+    """Learned firms' price changes against the dynamic optimum with Chapter 4's adjustment costs.
+
+    Solves one price setter's problem by value function iteration
+    (:func:`~macrobook.analysis.dp.solve_price_dp`: CES demand, hours to order, menu and
+    Rotemberg costs, the target inflation rate, discount ``beta``), then runs the economy under
+    ``learners`` and, in every firm-month after ``burn_in``, reads the firm's gap to its static
+    optimum (its observation) and the change it chose. Returns the DP's inaction band, the
+    share of firm-months in which the learned firm chose the DP's change (``agreement``), in
+    which it moved its price in the right direction or held where the DP holds
+    (``direction_agreement``), the learned firms' hold share inside and outside the DP's band,
+    and the static optimum's agreement for comparison (the change that lands nearest ``p*``).
+    """
+    import dataclasses
+
+    import torch
+
+    from ..envs.monetary import PRICE_CHANGES, MonetaryEconomy
+    from .dp import solve_price_dp
+    from .transmission import PolicySampler
+
+    dp = solve_price_dp(config.demand_elasticity, config.capital_share, config.menu_cost, config.rotemberg_cost,
+                        (1 + config.inflation_target_annual) ** (1 / 12) - 1, beta, PRICE_CHANGES)
+    cfg = dataclasses.replace(config, sim_length=months + 1)
+    econ = MonetaryEconomy(cfg, num_envs=num_envs, device=device)
+    obs = econ.reset(seed=seed)
+    sampler = PolicySampler(learners, seed, deterministic)
+    gaps, acts = [], []
+    with torch.no_grad():
+        for t in range(months):
+            a = sampler(obs)
+            if t >= burn_in:
+                gaps.append(obs["firm"][..., 1].double().cpu().numpy() / 10)
+                acts.append(a["firm"][..., 0].cpu().numpy())
+            obs = econ.step(a).obs
+    gap, act = np.concatenate([g.ravel() for g in gaps]), np.concatenate([x.ravel() for x in acts])
+    best = dp.policy(gap)
+    ch = np.asarray(PRICE_CHANGES)
+    static = np.abs(gap[:, None] + np.log1p(ch)[None, :]).argmin(1)
+    hold = int(np.argmin(np.abs(ch)))
+    lo, hi = dp.inaction_band()
+    inside = (gap >= lo) & (gap <= hi)
+    sgn = lambda j: np.sign(ch[j])  # noqa: E731
+    return {"dp": dp, "band": (lo, hi), "n": int(gap.size),
+            "agreement": float(np.mean(act == best)),
+            "direction_agreement": float(np.mean(sgn(act) == sgn(best))),
+            "static_agreement": float(np.mean(act == static)),
+            "dp_hold_share": float(np.mean(best == hold)),
+            "hold_inside_band": float(np.mean(act[inside] == hold)) if inside.any() else float("nan"),
+            "hold_outside_band": float(np.mean(act[~inside] == hold)) if (~inside).any() else float("nan"),
+            "share_inside_band": float(np.mean(inside)), "gap": gap, "action": act}
+
+
 def measure_monetary(learners, config, seed: int = 0, num_envs: int = 16, months: int = 132, burn_in: int = 12,
                      irf_envs: int = 64, irf_months: int = 60, shock_at: int = 24, deterministic: bool = False,
                      device="cpu") -> dict:
@@ -394,7 +448,8 @@ def read_run_dir(run_dir) -> tuple[dict, "Path", Optional[dict]]:
 
     Raises :class:`RunDirError` (one line) when it is missing, not a run directory, damaged,
     of another economy, or has no trained model. Epsilons come from ``RUN_DIR/logs/epsilon.json``
-    (``{type: epsilon}``) when present."""
+    (``{type: epsilon}``, ``null`` for an undefined one, read as infinite) when present; ``python -m
+    macrobook train monetary`` writes it."""
     import json
     from pathlib import Path
 
@@ -420,7 +475,8 @@ def read_run_dir(run_dir) -> tuple[dict, "Path", Optional[dict]]:
     eps_path = root / "logs/epsilon.json"
     if eps_path.exists():
         try:
-            eps = {k: float(v) for k, v in json.loads(eps_path.read_text()).items()}
+            # null: the type's training did not raise its reward, so its epsilon is undefined (a fail)
+            eps = {k: (float("inf") if v is None else float(v)) for k, v in json.loads(eps_path.read_text()).items()}
         except (ValueError, AttributeError, TypeError) as e:
             raise RunDirError(f"{eps_path} is damaged ({type(e).__name__}: {e})") from None
     return args, model, eps

@@ -174,6 +174,12 @@ class MonetaryConfig(Config):
         check(self.dtype in ("float32", "float64"), self, "dtype", "'float32' or 'float64'")
 
     @property
+    def episode_length(self) -> int:
+        """Months per episode (``sim_length``), under the name the shared analysis tools read
+        (the best-response check evaluates ``episode_length`` months per episode)."""
+        return self.sim_length
+
+    @property
     def rate_floor_annual(self) -> float:
         return self.lower_bound_annual if self.zero_lower_bound else -0.05
 
