@@ -297,8 +297,9 @@ def test_phased_trainer_plays_the_rules_and_warm_starts_the_private_sector():
     obs = tr.economy.reset(seed=0)
     hh = tr.learners["household"]
     rule = torch.tensor([2, 0, 1])
-    before = hh.actor.evaluate(obs["household"].reshape(-1, obs["household"].shape[-1]),
-                               rule.expand(obs["household"].shape[0] * obs["household"].shape[1], 3))[0].exp().mean()
+    with torch.no_grad():
+        before = hh.actor.evaluate(obs["household"].reshape(-1, obs["household"].shape[-1]),
+                                   rule.expand(obs["household"].shape[0] * obs["household"].shape[1], 3))[0].exp().mean()
     tr.train(3)
     # at the start of phase 2 households and banks were fitted to their phase-1 rules ...
     rep = tr.warm_start_report
@@ -338,3 +339,32 @@ def test_price_dp_static_optimum_without_costs_and_an_inaction_band_with_them():
         assert PRICE_CHANGES[int(r.policy(-0.08))] == 0.02 and PRICE_CHANGES[int(r.policy(0.08))] == -0.02
     assert bands[0] < bands[1] < bands[2]          # a larger menu cost widens the band
     assert bands[1] >= 0.01                        # the book's costs make gaps under 1% not worth closing
+
+
+def test_a_currency_reform_changes_nothing_real():
+    """redenominate divides every nominal entry by the price index: the economy is homogeneous of
+    degree zero in them, so the next months' real outcomes and rewards are the same to rounding."""
+    from macrobook.analysis.scorecard import _clone
+    from macrobook.envs.monetary import redenominate
+
+    cfg = MonetaryConfig(num_banks=2, num_households=12, num_firms=4, sim_length=40)
+    a = MonetaryEconomy(cfg, num_envs=3, device="cpu")
+    a.reset(seed=3)
+    g = torch.Generator().manual_seed(3)
+    sample = lambda: {k: s.action.sample((3, s.count), generator=g) for k, s in a.specs.items()}  # noqa: E731
+    for _ in range(5):
+        a.step(sample())
+    a.state["price_history"] = a.state["price_history"] * 1.0  # the index is not 1 after 5 months
+    b = _clone(a)
+    f = redenominate(b.state, beyond=1.0 + 1e-12)           # reform now, whatever the index
+    assert bool((f != 1).all())
+    assert torch.allclose(b.state["price_history"][:, -1], torch.ones(3, dtype=torch.float64))
+    for _ in range(6):
+        acts = sample()
+        ra, rb = a.step(acts), b.step(acts)
+        for k in ("output", "inflation_annual", "unemployment", "output_gap", "consumption", "cb_loss", "real_wage"):
+            assert torch.allclose(ra.macro[k], rb.macro[k], rtol=1e-4, atol=1e-6), k
+        for k in ra.reward:
+            assert torch.allclose(ra.reward[k], rb.reward[k], rtol=1e-4, atol=1e-5), k
+        for v in b.balance_sheet_errors().values():
+            assert float(v.max()) < 1e-6
