@@ -17,7 +17,9 @@ LONG = {"cake": {"death_prob": 1e-12}, "cournot": {"episode_length": 10_000}, "d
         "monetary": {"sim_length": 10_000}, "rbc": {"episode_length": 10_000}, "six_sector": {"episode_len": 10_000}}
 #: under uniformly random policies these collapse and must stop clearly (measured, seed 0): six_sector
 #: near period 1,200 (the exchange rate falls toward zero, imports explode), diverseland near 5,550 (the
-#: government's balance), monetary near 9,750 (nominal money). Keeping them finite is economics still to do.
+#: government's balance), monetary near 5,850 (a bank's real profit; its nominal level no longer
+#: overflows: a currency reform at a price index of 10^6 rescales it, which moved the stop from about
+#: 9,750, where nominal money used to overflow). Keeping them finite is economics still to do.
 UNSTABLE_UNDER_RANDOM_PLAY = {"six_sector", "diverseland", "monetary"}
 STEPS = 10_000
 
