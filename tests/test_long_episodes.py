@@ -54,7 +54,16 @@ def _rbc(econ, before, acts, out):
             "sales <= stock": bool((info["consumed"].sum(1) <= before.inventory * (1 + 1e-5) + 1e-3).all())}
 
 
-IDENTITIES = {"cake": _cake, "cournot": _cournot, "rbc": _rbc}
+def _monetary(econ, before, acts, out):
+    f, scale = econ.last_flows, float(econ.state["bank_loans"].abs().max() + econ.money().abs().max() + 1)
+    errors = econ.balance_sheet_errors()   # the currency reform rescales both sides, so they stay balanced
+    return {"reserves + loans = deposits + equity": float(errors["bank_assets_minus_liabilities"].max()) <= 1e-9 * scale,
+            "bank loans = borrowers' debts": float(errors["bank_loans_minus_borrower_debt"].max()) <= 1e-9 * scale,
+            "sold <= capacity": bool((f["sold"] <= f["capacity"] * (1 + 1e-9)).all()),
+            "interest on reserves = tax": bool(torch.allclose(f["reserve_interest"], f["tax"], rtol=1e-9, atol=1e-9 * scale))}
+
+
+IDENTITIES = {"cake": _cake, "cournot": _cournot, "rbc": _rbc, "monetary": _monetary}
 
 
 @pytest.mark.parametrize("name", sorted(SMALL))

@@ -3,16 +3,22 @@
 Independent PPO, one policy per agent type shared by all agents of the type (central bank,
 banks, households, firms), in the run-directory layout of :mod:`.common`::
 
-    python -m macrobook train monetary --epochs 200 --sim-length 120 --num-households 100 \\
-        --num-firms 20 --num-banks 5 --seed 0 --device auto --output-dir runs/monetary
+    python -m macrobook train monetary --phases 50,20,40,10 --epochs 120 --sim-length 120 \\
+        --num-households 100 --num-firms 20 --num-banks 5 --seed 0 --device auto --output-dir runs/monetary
     python -m macrobook eval --model-path runs/monetary/models/best
 
 One epoch is one rollout of ``--rollout-len`` months in each of ``--num-envs`` economies and
-one PPO update of every type. ``models/best`` is the epoch with the smallest central-bank loss
-(the question the chapter asks is about monetary policy). Used from Chapter 4 as well::
+one PPO update of the types that learn in it. Training runs Chapter 4's phases
+(:data:`PHASES`, :class:`PhasedTrainer`): ``--phases`` gives the epochs of each (firms alone,
+private sector under random Taylor rules, central bank alone, all jointly); epochs beyond their
+sum train jointly, and ``--epochs`` defaults to the sum. ``models/best`` is the joint-phase epoch
+with the smallest central-bank loss (the question the chapter asks is about monetary policy).
+At the end ``logs/epsilon.json`` holds each type's best-response epsilon (``--br-iterations``
+retraining iterations per type), which ``python -m macrobook scorecard RUN_DIR`` reads. Used from
+Chapter 4 as well::
 
-    from macrobook.recipes.monetary import MonetaryTrainConfig, make_trainer
-    trainer = make_trainer(MonetaryTrainConfig(num_envs=16), seed=0, device="cpu")
+    from macrobook.recipes.monetary import MonetaryTrainConfig, train_in_phases
+    trainer, log = train_in_phases((50, 20, 40, 10), MonetaryTrainConfig(num_envs=16), seed=0, device="cpu")
 """
 from __future__ import annotations
 
@@ -96,6 +102,12 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
                          "bank alone, all jointly (default %(default)s; epochs beyond their sum train jointly)")
     ap.add_argument("--br-iterations", type=int_arg("--br-iterations", min=0), default=3,
                     help="best-response retraining iterations per type for logs/epsilon.json (0: skip)")
+    # the default run goes through every phase once (epochs = the phases' sum, Chapter 4's full setting)
+    total = sum(int(x) for x in DEFAULT_PHASES.split(","))
+    ap.set_defaults(epochs=total)
+    for action in ap._actions:
+        if action.dest == "epochs":
+            action.help = f"training epochs (default {total}: every phase once)"
 
 
 #: the default phase schedule of ``train monetary`` (Chapter 4's full setting)
