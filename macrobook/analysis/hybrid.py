@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from ..envs.diverseland import Diverseland
-from .scorecard import check_mean_inflation, check_sold_out
+from .scorecard import build_scorecard, check_mean_inflation, check_sold_out, make_check
 
 INF = float("inf")
 
@@ -119,12 +119,8 @@ HYBRID_CRITERIA = {c.name: c for c in [
 
 def _hybrid_check(name: str, value: float, passed: bool, interval=None, note: str = "", **extra) -> dict:
     c = HYBRID_CRITERIA[name]
-    v = float(value) if value is not None and np.isfinite(value) else float("nan")
-    out = {"name": name, "value": v, "low": c.low, "high": c.high, "pass": bool(passed and np.isfinite(v)),
-           "interval": None if interval is None else [float(interval[0]), float(interval[1])],
-           "source": c.source, "what": c.what, "note": note}
-    out.update(extra)
-    return out
+    return make_check(name, value, c.low, c.high, passed, interval=interval, source=c.source, what=c.what,
+                      note=note, **extra)
 
 
 def _signed(name: str, effect: PairedEffect, series: str, sign: int) -> dict:
@@ -180,5 +176,4 @@ def diverseland_scorecard(expectation: PairedEffect, rate: PairedEffect, series:
     checks = [check_mean_inflation(series["inflation_yoy"], inflation_target),
               check_sold_out(series["sold_out_share"]),
               *hybrid_checks(expectation, rate, series["output_gap"])]
-    return {"economy": "diverseland", "seed": int(seed), "checks": checks,
-            "passed": int(sum(c["pass"] for c in checks)), "total": len(checks)}
+    return {**build_scorecard("diverseland", checks), "seed": int(seed)}
