@@ -62,6 +62,12 @@ book-quick: env
 # Two pytest workers fill both cores; each process (and each notebook kernel) runs one thread.
 test: export OMP_NUM_THREADS = 1
 test: export MKL_NUM_THREADS = 1
+# MKL's strict conditional-numerical-reproducibility mode (macrobook.train.REPRODUCIBLE_ENV, also
+# set by tools/build_book.py for every kernel it starts): nbval's kernels must compute in the same
+# mode as the papermill run whose outputs they are compared with, or the last digits differ.
+test: export MKL_CBWR = AUTO,STRICT
+test: export MKL_DYNAMIC = FALSE
+test: export OMP_DYNAMIC = FALSE
 test: env
 	rm -rf $(QUICK_DIR)
 	@echo "== $$(date +%T) the library's walls (import-linter contracts in pyproject.toml)"
