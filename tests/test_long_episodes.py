@@ -16,8 +16,10 @@ from macrobook.envs.base import EconomyDiverged
 LONG = {"cake": {"death_prob": 1e-12}, "cournot": {"episode_length": 10_000}, "diverseland": {"episode_len": 10_000},
         "monetary": {"sim_length": 10_000}, "rbc": {"episode_length": 10_000}, "six_sector": {"episode_len": 10_000}}
 #: under uniformly random policies these collapse and must stop clearly (measured, seed 0): six_sector
-#: near period 1,200 (the exchange rate falls toward zero, imports explode), diverseland near 5,550 (the
-#: government's balance), monetary near 9,750 (nominal money). Keeping them finite is economics still to do.
+#: near period 550 (random prices do not follow the indexed wage, real wages climb until every firm
+#: borrows to pay wages and defaults, and the written-off loans inflate money and the exchange rate;
+#: learned or reference prices follow costs and stay finite), diverseland near 5,550 (the
+#: government's balance), monetary near 9,750 (nominal money).
 UNSTABLE_UNDER_RANDOM_PLAY = {"six_sector", "diverseland", "monetary"}
 STEPS = 10_000
 
