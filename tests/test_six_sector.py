@@ -277,7 +277,7 @@ def test_observations_stay_finite_and_clipped_in_a_collapsing_economy():
     econ = SixSectorEconomy(CFG, num_envs=4, device="cpu")
     econ.reset(seed=0)
     a = econ.reference_actions()
-    a["household"][..., 1] = 0.0
+    a["household"][..., 1] = 0.5    # the fewest hours a household can offer
     econ.set_shock("tfp", -40.0)     # no capacity: output and GDP fall to ~zero
     for _ in range(5):
         out = econ.step(a)

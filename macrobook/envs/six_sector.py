@@ -29,10 +29,10 @@ Agent types, actions (Box) and rewards
 =============  ================================================  =========================================
 type           action                                            reward
 =============  ================================================  =========================================
-household      [consumption_share in [0.02, 0.6] of wealth + income,  log(real consumption / reference)
-               labor_supply in [0, 1] of a full-time week]        - chi h^(1+1/eta)/(1+1/eta)
+household      [consumption_share in [0.02, 0.3] of wealth + income,  log(real consumption / reference)
+               labor_supply in [0.5, 1] of a full-time week]        - chi h^(1+1/eta)/(1+1/eta)
 firm           [price_change in [-0.05, 0.05] per quarter,       real economic profit (revenue - wages -
-               investment_rate in [0, 0.08] of capital]           price-change cost - user cost of capital)
+               investment_rate in [0, 0.05] of capital]           price-change cost - user cost of capital)
                                                                   / CPI / reference output
 government     [tax_base in [0, 0.5] (the rule adds to it),      mean household utility + public goods
                spending_share in [0, 0.4] of reference output]    - a debt-gap penalty
@@ -184,10 +184,12 @@ class SixSectorConfig(Config):
         check(self.num_households >= 1, self, "num_households", "at least 1")
 
 
-# action bounds of one agent of each type (low, high, names)
+# action bounds of one agent of each type (low, high, names). Each box is centred near the reference
+# steady state (consumption 15% of wealth + income, hours offered 0.78, replacement investment 2.5%,
+# 20% spending), so untrained actors, whose outputs start near the middle, start in a sensible economy
 ACTIONS: Dict[str, tuple] = {
-    "household": ((0.02, 0.0), (0.6, 1.0), ("consumption_share", "labor_supply")),
-    "firm": ((-0.05, 0.0), (0.05, 0.08), ("price_change", "investment_rate")),
+    "household": ((0.02, 0.5), (0.3, 1.0), ("consumption_share", "labor_supply")),
+    "firm": ((-0.05, 0.0), (0.05, 0.05), ("price_change", "investment_rate")),
     "government": ((0.0, 0.0), (0.5, 0.4), ("tax_base", "spending_share")),
     "central_bank": ((0.0,), (0.03,), ("policy_rate",)),
     "bank": ((0.0,), (0.03,), ("lending_spread",)),
