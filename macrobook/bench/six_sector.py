@@ -58,11 +58,16 @@ def transition_loop(s: SixSectorState, act: Mapping[str, torch.Tensor], draws: M
         tax = min(max(tax_base + cfg.tax_debt_response * (debt_open / (4 * nref_open) - cfg.debt_target), 0.0), 0.8)
         log_e = (cfg.fx_persistence * math.log(g["exchange_rate"]) + fx_push
                  - cfg.fx_rate_sensitivity * (policy - cfg.foreign_rate)
-                 + cfg.fx_debt_sensitivity * g["foreign_deposits"] / (4 * nref_open) + cfg.fx_volatility * D["fx"][e])
+                 + cfg.fx_debt_sensitivity * min(max(g["foreign_deposits"] / (4 * nref_open), -4.0), 4.0)
+                 + cfg.fx_volatility * D["fx"][e])
         xr = math.exp(log_e)
         pf = g["foreign_price"] * (1 + cfg.inflation_target)
         pm = xr * pf
-        r_d, r_l = cfg.deposit_passthrough * policy, policy + spread
+        r_l = policy + spread
+        base = (sum(max(d, 0.0) for d in g["hh_deposits"]) + sum(max(d, 0.0) for d in g["firm_deposits"])
+                + max(g["foreign_deposits"], 0.0))
+        income = sum(g["loans"]) * r_l + max(g["reserves"] * policy, 0.0)
+        r_d = min(cfg.deposit_passthrough * policy, income / max(base, 1e-300))
         # 2. interest on opening stocks
         hh_int = [d * r_d for d in g["hh_deposits"]]
         firm_int = [d * r_d for d in g["firm_deposits"]]

@@ -396,14 +396,21 @@ def transition(s: SixSectorState, act: Mapping[str, torch.Tensor], draws: Mappin
     debt_open = gov_debt(s)
     debt_ratio = debt_open / (4.0 * nominal_ref_open)
     tax_rate = fiscal.tax_rule(tax_base, debt_ratio, cfg.debt_target, cfg.tax_debt_response)
-    nfl_ratio = s.foreign_deposits / (4.0 * nominal_ref_open)
+    # net foreign liabilities in years of GDP; the premium stops rising past four years
+    nfl_ratio = (s.foreign_deposits / (4.0 * nominal_ref_open)).clamp(-4.0, 4.0)
     exchange_rate = torch.exp(fiscal.exchange_rate_step(
         torch.log(s.exchange_rate), fx_push, policy_rate - cfg.foreign_rate, nfl_ratio,
         cfg.fx_volatility * draws["fx"], cfg.fx_persistence, cfg.fx_rate_sensitivity, cfg.fx_debt_sensitivity))
     foreign_price = s.foreign_price * (1.0 + cfg.inflation_target)      # the world's prices rise at the target rate
     import_price = exchange_rate * foreign_price
-    deposit_rate = cfg.deposit_passthrough * policy_rate
     lending_rate = policy_rate + spread
+    # the bank pays deposit interest out of its income (interest due on its loans, interest on
+    # positive reserves), never more: interest is not printed
+    reserve_income = (s.reserves * policy_rate).clamp_min(0.0)
+    deposit_base = (s.hh_deposits.clamp_min(0.0).sum(1) + s.firm_deposits.clamp_min(0.0).sum(1)
+                    + s.foreign_deposits.clamp_min(0.0))
+    income_rate = (s.loans.sum(1) * lending_rate + reserve_income) / deposit_base.clamp_min(1e-300)
+    deposit_rate = torch.minimum(cfg.deposit_passthrough * policy_rate, income_rate)
 
     # 2. interest on opening stocks: deposits (paid by the bank), bonds (by the government),
     # reserves (by the central bank, financed by a tax on households pro rata to deposits)
