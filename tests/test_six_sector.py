@@ -372,3 +372,24 @@ def test_price_first_order_condition_points_to_the_markup_over_marginal_cost():
 
     assert bool((gain(1.6) < 0).all())     # 60% above the flexible price (wage fixed): cut
     assert bool((gain(0.7) > 0).all())     # 30% below: raise
+
+
+# ----------------------------------------------------------------- the chapter's scorecard
+def test_six_sector_scorecard_passes_and_fails_on_its_fixed_ranges():
+    import json
+
+    from macrobook.analysis.scorecard import card_json
+    from macrobook.analysis.six_sector_scorecard import six_sector_card
+
+    rng = np.random.default_rng(0)
+    up, down = 1.0 + 0.1 * rng.standard_normal((8, 16)), -0.5 + 0.1 * rng.standard_normal((8, 16))
+    good = six_sector_card(seed=0, sold_out_share=0.02, inflation_annual_pct=2.0, box_end_share=0.1, money_drift=1.2,
+                           fiscal_response=up, rate_response=down, price_gain=0.001)
+    assert good["passed"] == good["total"] == 7
+    bad = six_sector_card(seed=1, sold_out_share=0.5, inflation_annual_pct=17.0, box_end_share=0.6, money_drift=3.0,
+                          fiscal_response=down, rate_response=up, price_gain=0.05)
+    assert bad["passed"] == 0
+    noisy = six_sector_card(seed=2, sold_out_share=0.02, inflation_annual_pct=2.0, box_end_share=0.1, money_drift=1.2,
+                            fiscal_response=0.01 + rng.standard_normal((8, 16)), rate_response=down, price_gain=0.0)
+    assert {c["name"]: c["pass"] for c in noisy["checks"]}["fiscal_output_response"] is False  # within 2 s.e. of 0
+    assert json.loads(card_json(good))["economy"] == "six_sector"
