@@ -42,10 +42,13 @@ def test_convert_folds_solutions_with_nested_code_and_cites_as_text():
     assert "answer = 42" in sol and "Because." in sol and ":class:" not in out
 
 
-def test_colab_install_cell_names_the_release():
+@pytest.mark.parametrize("folder", ["colab", "notebooks"])
+def test_install_cell_names_the_release(folder):
+    """The Colab copies and the chapters themselves (the book offers them as downloads) install the
+    released macrobook, the tag v<version>, never whatever the main branch holds."""
     version = re.search(r'__version__ = "([^"]+)"', (ROOT / "macrobook" / "version.py").read_text()).group(1)
     for nb in CHAPTERS:
-        code = "\n".join("".join(c["source"]) for c in json.loads((ROOT / "colab" / nb.name).read_text())["cells"]
+        code = "\n".join("".join(c["source"]) for c in json.loads((ROOT / folder / nb.name).read_text())["cells"]
                          if c["cell_type"] == "code")
         installs = re.findall(r'%pip install[^\n]*', code)
         assert installs, f"{nb.name}: no install cell"

@@ -25,6 +25,39 @@ UNSTABLE_UNDER_RANDOM_PLAY = {"diverseland", "monetary"}
 STEPS = 10_000
 
 
+# ---------------------------------------------------------------- each economy's accounting, every period
+# identity(econ, state_before, actions, out) -> {name: bool}; an economy without an entry is held only
+# to finiteness and its shares (an economy being rebuilt adds its identities here when it lands).
+def _cake(econ, before, acts, out):
+    cfg, m = econ.config, out.macro
+    wealth = torch.exp(before.log_wealth.double())
+    share = acts["household"][..., 0].double().clamp(cfg.share_min, cfg.share_max)
+    eaten = (share * wealth).mean(-1)
+    # (levels may underflow to 0 after a long life of eating nearly everything: the state is in logs)
+    return {"consumption = share x wealth": torch.allclose(m["consumption"].double(), eaten, rtol=1e-4, atol=1e-30),
+            "0 <= consumption <= wealth": bool(((m["consumption"] >= 0) & (m["consumption"] <= m["wealth"] * (1 + 1e-5))).all())}
+
+
+def _cournot(econ, before, acts, out):
+    cfg, m = econ.config, out.macro
+    P = (cfg.demand_intercept - cfg.demand_slope * m["total_output"]).clamp_min(0.0)
+    return {"P = max(0, a - bQ)": torch.allclose(m["price"], P, atol=1e-4),
+            "profits = (P - c) Q": torch.allclose(m["total_profit"], (m["price"] - cfg.marginal_cost) * m["total_output"],
+                                                 rtol=1e-4, atol=1e-3),
+            "quantities >= 0": bool((m["total_output"] >= 0).all())}
+
+
+def _rbc(econ, before, acts, out):
+    m, info, n = out.macro, out.info, econ.config.num_consumers
+    return {"government budget balances": bool((m["government_budget"].abs() <= 1e-3 * (1 + m["tax_revenue"].abs())).all()),
+            "transfers = revenue / consumers": torch.allclose(m["transfer"] * n, m["tax_revenue"], rtol=1e-5, atol=1e-3),
+            "no negative stocks": bool((econ.state.inventory >= 0).all() and (econ.state.consumer_budget >= 0).all()),
+            "sales <= stock": bool((info["consumed"].sum(1) <= before.inventory * (1 + 1e-5) + 1e-3).all())}
+
+
+IDENTITIES = {"cake": _cake, "cournot": _cournot, "rbc": _rbc}
+
+
 @pytest.mark.parametrize("name", sorted(SMALL))
 def test_ten_thousand_periods_stay_finite_or_stop_clearly(name):
     torch.set_num_threads(1)
@@ -41,7 +74,11 @@ def test_ten_thousand_periods_stay_finite_or_stop_clearly(name):
     try:
         for t in range(STEPS):
             acts = {k: s.action.sample((1, s.count), generator=gen) for k, s in econ.specs.items()}
+            before = econ.state
             out = econ.step(acts)
+            if name in IDENTITIES:
+                bad = [k for k, ok in IDENTITIES[name](econ, before, acts, out).items() if not ok]
+                assert not bad, f"{name}, period {t}: {bad} fail"
             if t < STEPS - 1:
                 assert not bool(out.done.any()), f"{name}: the episode ended at period {t + 1}"
             for k, v in out.macro.items():   # shares stay shares

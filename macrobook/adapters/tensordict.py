@@ -13,8 +13,8 @@ The groups are the economy's agent types (``group_map="type"``); an economy with
 call its group ``"agents"`` (``group_map="agents"``, TorchRL's ``MarlGroupMapType.ALL_IN_ONE_GROUP``),
 so a policy written for VMAS reads it unchanged. :class:`TensorDictEconomy` has TorchRL's
 ``reset``/``step``/``rollout`` shape (``rollout`` stacks steps into ``[B, T]``) and needs only
-``tensordict``; TorchRL itself is not required (torchrl 0.14 needs tensordict < 0.15 and ships a
-compiled extension built for another torch than the book's pinned 2.13).
+``tensordict``; :func:`macrobook.adapters.to_torchrl` is the same layout as a real TorchRL
+``EnvBase`` (TorchRL's collectors, losses and transforms then apply).
 """
 from __future__ import annotations
 
