@@ -55,7 +55,26 @@ def _rbc(econ, before, acts, out):
             "sales <= stock": bool((info["consumed"].sum(1) <= before.inventory * (1 + 1e-5) + 1e-3).all())}
 
 
-IDENTITIES = {"cake": _cake, "cournot": _cournot, "rbc": _rbc}
+def _six_sector(econ, before, acts, out):
+    from macrobook.envs.six_sector import bank_balance_gap, central_bank_balance_gap, gov_debt, money_stock
+
+    f, after = out.info["flows"], out.info["state_after"]
+    scale = money_stock(before).abs() + f["gdp"].abs() + gov_debt(before).abs()
+    spend = f["consumption"] + f["investment"] + f["government_spending"] + f["exports"] - f["imports"]
+    booked = (f["loans_issued"] - f["loans_repaid"] - f["seized"] - f["loan_interest_paid"] + f["deposit_interest"]
+              + f["bank_dividends"] - f["reserve_tax"] + f["monetized"])
+    stocks = ("hh_deposits", "hh_bonds", "firm_deposits", "loans", "capital")
+    return {"GDP = C + I + G + X - M": bool(((spend - f["gdp"]).abs() <= 1e-9 * scale).all()),
+            "money changes only by its booked channels":
+                bool(((money_stock(after) - money_stock(before) - booked).abs() <= 1e-9 * scale).all()),
+            "bank and central bank balance": bool((bank_balance_gap(after).abs() + central_bank_balance_gap(after).abs()
+                                                   <= 1e-9 * scale).all()),
+            "debt grows by the deficit": bool(((gov_debt(after) - gov_debt(before) - f["deficit"]).abs() <= 1e-9 * scale).all()),
+            "no negative stocks": all(bool((getattr(after, k) >= -1e-9 * scale[:, None]).all()) for k in stocks),
+            "sales <= capacity": bool((after.last_sales <= after.last_capacity * (1 + 1e-9)).all())}
+
+
+IDENTITIES = {"cake": _cake, "cournot": _cournot, "rbc": _rbc, "six_sector": _six_sector}
 
 
 @pytest.mark.parametrize("name", sorted(SMALL))

@@ -393,3 +393,30 @@ def test_six_sector_scorecard_passes_and_fails_on_its_fixed_ranges():
                             fiscal_response=0.01 + rng.standard_normal((8, 16)), rate_response=down, price_gain=0.0)
     assert {c["name"]: c["pass"] for c in noisy["checks"]}["fiscal_output_response"] is False  # within 2 s.e. of 0
     assert json.loads(card_json(good))["economy"] == "six_sector"
+
+
+# ----------------------------------------------------------------- Chapter 3's coordination task and comparison
+def test_signal_game_pays_coordination_and_compare_learners_measures_every_learner():
+    from macrobook.algos.maddpg import MADDPG, MADDPGConfig
+    from macrobook.recipes.six_sector import SignalGame, compare_learners
+
+    game = SignalGame(num_followers=2, num_envs=4)
+    obs = game.reset(seed=0)
+    signal = obs["leader"][:, 0, 0]
+    assert torch.equal(obs["follower"][:, :, 0], signal[:, None].expand(4, 2))     # followers see the signal
+    perfect = {"leader": signal[:, None, None].clone(), "follower": signal[:, None, None].expand(4, 2, 1).clone()}
+    out = game.step(perfect)
+    assert float(out.reward["leader"].abs().max()) == 0.0 and float(out.reward["follower"].abs().max()) == 0.0
+    off = {"leader": perfect["leader"] + 0.5, "follower": perfect["follower"]}
+    out = game.step(off)                 # a fresh signal each period: compare with the state it was paid on
+    assert bool((out.reward["follower"] < 0).all())
+
+    def make(central):
+        return lambda specs, seed: MADDPG(specs, MADDPGConfig(centralized=central, gamma=0.0, learning_starts=8,
+                                                              batch_size=8, hidden=(8,)), seed=seed)
+
+    table = compare_learners(lambda: SignalGame(num_envs=4), {"MADDPG": make(True), "DDPG": make(False)},
+                             seeds=[0, 1], iterations=12, eval_steps=2)
+    assert list(table["learner"]) == ["MADDPG", "MADDPG", "DDPG", "DDPG"]
+    for col in ("reward/leader", "reward/follower", "critic_loss/leader", "critic_loss/follower"):
+        assert table[col].notna().all(), col
