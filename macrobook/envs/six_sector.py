@@ -15,9 +15,10 @@ Markets (the shared pure functions of :mod:`macrobook.markets`):
 * prices: a Rotemberg cost of changing a price (``pricing.rotemberg_cost``), paid to households;
 * labor: hours are what production needs; the wage index follows past inflation and
   unemployment (``labor.update_wage_index``), so the central bank is the nominal anchor;
-* credit: an overdraft becomes a loan only up to a credit limit (``credit.credit_limit``,
-  ``credit.grant_loans``); beyond it the firm fails and the bank books the loss; random
-  defaults are settled by ``credit.settle_defaults``;
+* credit: investment and an overdraft become loans only up to a credit limit
+  (``credit.credit_limit``, ``credit.grant_loans``); a firm that cannot pay its bills within it
+  pays a share of each and defaults; defaults are settled by ``credit.settle_defaults``;
+  the bank pays deposit interest only out of its income;
 * money: interest on reserves is financed by a tax (``money.reserve_interest_and_tax``), the
   bank pays dividends out of profit above its capital requirement (``money.dividends``);
 * fiscal and external closures (``markets.fiscal``): deficits are financed by bonds sold to
@@ -56,9 +57,8 @@ Balance sheets (home currency)
 
 Money (deposits at the bank) changes only by (tested every step)
 
-    d(deposits) = loans issued - repaid - seized collateral + failed overdrafts written off
-                  - loan interest + deposit interest + bank dividends - reserve-interest tax
-                  + monetized deficit
+    d(deposits) = loans issued - repaid - seized collateral - loan interest + deposit interest
+                  + bank dividends - reserve-interest tax + monetized deficit
 
 Every other payment (wages, consumption, investment, taxes, bonds, imports, exports, dividends,
 price-change fees) moves deposits between accounts. The per-agent Python loop of the same
