@@ -43,6 +43,37 @@ from .io import (CheckpointError, atomic_write_csv, clean_stale_temp, load_check
                  read_checkpoint_attachment, read_checkpoint_header, save_checkpoint)
 
 
+#: what :func:`reproducible_cpu` sets: Intel MKL's strict conditional numerical reproducibility (its
+#: matrix products give the same bits whatever the number of threads and the memory alignment) and no
+#: run-time adjustment of thread counts by MKL or OpenMP (Intel's conditions for run-to-run equality)
+REPRODUCIBLE_ENV = {"MKL_CBWR": "AUTO,STRICT", "MKL_DYNAMIC": "FALSE", "OMP_DYNAMIC": "FALSE"}
+
+
+def reproducible_cpu(threads: int | None = None, deterministic: bool = True) -> int:
+    """Make CPU runs bit-reproducible for a given thread count; returns the thread count in use.
+
+    Sets :data:`REPRODUCIBLE_ENV` (MKL reads it at its first matrix product, so call this before any
+    training; ``tools/build_book.py`` also sets it for every notebook kernel), pins torch's threads to
+    ``threads`` (PyTorch splits its own reductions by thread count, so a sum over a tensor depends on
+    it) and, with ``deterministic``, asks torch for deterministic algorithms (an operation without one
+    raises instead of running differently from run to run; meant for the CPU: on a GPU it would also
+    need ``CUBLAS_WORKSPACE_CONFIG`` set before the first matrix product, so pass False there). Without it, a run's numbers can depend on
+    how many threads the machine offered and on the load: MKL by default may use fewer threads
+    than asked, and a product split over fewer threads rounds differently.
+    """
+    import os
+
+    for k, v in REPRODUCIBLE_ENV.items():
+        os.environ[k] = v
+    if threads is not None:
+        if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+            raise ConfigError(f"threads must be an integer >= 1, got {threads!r}")
+        torch.set_num_threads(threads)
+    if deterministic:
+        torch.use_deterministic_algorithms(True)
+    return torch.get_num_threads()
+
+
 @dataclass
 class Rollout:
     """T steps of E economies. obs[type]: [T+1, E, n, d] (obs[t+1] follows step t);

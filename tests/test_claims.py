@@ -47,10 +47,11 @@ def test_a_sentence_edited_to_disagree_fails(tmp_path):
 
 
 def test_a_computed_value_that_moves_fails():
-    """A new full build in which Chapter 5's firm raises its prices, or Chapter 3's MADDPG leads in two
-    sectors, makes the pages wrong until they are edited."""
+    """A new full build in which Chapter 5's firm sets its markup on the other side of the fringe's, or
+    Chapter 3's MADDPG leads in two sectors, makes the pages wrong until they are edited."""
     claims, _, vals = _current()
-    moved = dict(vals, **{"ch5-pretrained-firm-prices": 0.4, "ch3-maddpg-clearly-ahead": 2.0})
+    flipped = -0.4 if vals["ch5-pretrained-firm-prices"] > 0 else 0.4
+    moved = dict(vals, **{"ch5-pretrained-firm-prices": flipped, "ch3-maddpg-clearly-ahead": 2.0})
     bad = cc.check(claims, moved)
     assert any(b.startswith("ch5-pretrained-firm-prices: book/frontiers.md") for b in bad), bad
     assert any(b.startswith("ch3-maddpg-clearly-ahead: README.md") for b in bad), bad

@@ -282,3 +282,89 @@ def test_train_in_phases_runs_every_phase_and_learns_only_the_named_types():
     assert set(tr.learners) == {"central_bank", "bank", "household", "firm"}
     with pytest.raises(ConfigError, match="iterations"):
         train_in_phases((1, 1), MonetaryTrainConfig(num_envs=2, rollout_len=4), cfg)
+
+
+def test_phased_trainer_plays_the_rules_and_warm_starts_the_private_sector():
+    from macrobook.recipes.monetary import (RandomTaylorRule, TaylorRuleCentralBank, WARM_START_PROB, MonetaryTrainConfig,
+                                            make_trainer)
+
+    cfg = MonetaryConfig(num_banks=2, num_households=8, num_firms=3, sim_length=24)
+    tr = make_trainer(MonetaryTrainConfig(num_envs=2, rollout_len=4), cfg, seed=0, device="cpu", phases=(2, 1, 0, 1))
+    assert [tr.phase_index(i) for i in range(6)] == [0, 0, 1, 3, 3, 3]
+    assert isinstance(tr.phase_agents(0)["central_bank"], TaylorRuleCentralBank)
+    assert isinstance(tr.phase_agents(1)["central_bank"], RandomTaylorRule)
+    assert tr.phase_agents(3)["central_bank"] is tr.learners["central_bank"]
+    obs = tr.economy.reset(seed=0)
+    hh = tr.learners["household"]
+    rule = torch.tensor([2, 0, 1])
+    with torch.no_grad():
+        before = hh.actor.evaluate(obs["household"].reshape(-1, obs["household"].shape[-1]),
+                                   rule.expand(obs["household"].shape[0] * obs["household"].shape[1], 3))[0].exp().mean()
+    tr.train(3)
+    # at the start of phase 2 households and banks were fitted to their phase-1 rules ...
+    rep = tr.warm_start_report
+    assert set(rep) == {"household", "bank"} and all(r["prob"] >= WARM_START_PROB for r in rep.values())
+    assert float(before) < 0.1   # an untrained policy spreads over 30 actions
+    # ... and an outside curriculum (the best-response check) switches the phases off
+    tr.curriculum = lambda it, t: ["firm"]
+    tr.train(1)
+    assert tr.log.iloc[-1]["active"] == "firm"
+
+
+def test_price_dp_static_optimum_without_costs_and_an_inaction_band_with_them():
+    """The firm's dynamic optimum (VFI) against closed forms; tolerances fixed before any run."""
+    import numpy as np
+
+    from macrobook.analysis.dp import price_profit, solve_price_dp
+    from macrobook.envs.monetary import PRICE_CHANGES
+
+    c = MonetaryConfig()
+    # the profit function peaks at the static optimum x = 0 (e/(e-1) mc at the demand it implies)
+    x = np.linspace(-0.05, 0.05, 1001)
+    prof, rev = price_profit(x, c.demand_elasticity, c.capital_share)
+    assert abs(x[prof.argmax()]) <= 1e-4 and abs(rev[500] - 1) < 1e-12
+    pi_m = 1.02 ** (1 / 12) - 1
+    free = solve_price_dp(c.demand_elasticity, c.capital_share, 0.0, 0.0, pi_m, 0.95, PRICE_CHANGES)
+    g = free.gap_grid[np.abs(free.gap_grid) < 0.1]
+    static = np.abs(g[:, None] + np.log1p(np.array(PRICE_CHANGES))[None, :]).argmin(1)
+    assert np.mean(free.policy(g) == static) >= 0.95
+    bands = []
+    for menu in (0.0005, c.menu_cost, 0.01):
+        r = solve_price_dp(c.demand_elasticity, c.capital_share, menu, c.rotemberg_cost, pi_m, 0.95, PRICE_CHANGES)
+        assert r.sup_change < 1e-8
+        lo, hi = r.inaction_band()
+        assert lo < 0 < hi
+        bands.append(hi - lo)
+        # far from the optimum the firm always moves toward it by the largest step
+        assert PRICE_CHANGES[int(r.policy(-0.08))] == 0.02 and PRICE_CHANGES[int(r.policy(0.08))] == -0.02
+    assert bands[0] < bands[1] < bands[2]          # a larger menu cost widens the band
+    assert bands[1] >= 0.01                        # the book's costs make gaps under 1% not worth closing
+
+
+def test_a_currency_reform_changes_nothing_real():
+    """redenominate divides every nominal entry by the price index: the economy is homogeneous of
+    degree zero in them, so the next months' real outcomes and rewards are the same to rounding."""
+    from macrobook.analysis.scorecard import _clone
+    from macrobook.envs.monetary import redenominate
+
+    cfg = MonetaryConfig(num_banks=2, num_households=12, num_firms=4, sim_length=40)
+    a = MonetaryEconomy(cfg, num_envs=3, device="cpu")
+    a.reset(seed=3)
+    g = torch.Generator().manual_seed(3)
+    sample = lambda: {k: s.action.sample((3, s.count), generator=g) for k, s in a.specs.items()}  # noqa: E731
+    for _ in range(5):
+        a.step(sample())
+    a.state["price_history"] = a.state["price_history"] * 1.0  # the index is not 1 after 5 months
+    b = _clone(a)
+    f = redenominate(b.state, beyond=1.0 + 1e-12)           # reform now, whatever the index
+    assert bool((f != 1).all())
+    assert torch.allclose(b.state["price_history"][:, -1], torch.ones(3, dtype=torch.float64))
+    for _ in range(6):
+        acts = sample()
+        ra, rb = a.step(acts), b.step(acts)
+        for k in ("output", "inflation_annual", "unemployment", "output_gap", "consumption", "cb_loss", "real_wage"):
+            assert torch.allclose(ra.macro[k], rb.macro[k], rtol=1e-4, atol=1e-6), k
+        for k in ra.reward:
+            assert torch.allclose(ra.reward[k], rb.reward[k], rtol=1e-4, atol=1e-5), k
+        for v in b.balance_sheet_errors().values():
+            assert float(v.max()) < 1e-6

@@ -8,7 +8,8 @@ import pytest
 from macrobook.cli import main
 
 TINY = ["--sim-length", "12", "--num-households", "8", "--num-firms", "3", "--num-banks", "2",
-        "--num-envs", "2", "--rollout-len", "4", "--seed", "0", "--device", "cpu", "--no-progress"]
+        "--num-envs", "2", "--rollout-len", "4", "--seed", "0", "--device", "cpu", "--no-progress",
+        "--phases", "1,0,0,1", "--br-iterations", "0"]
 
 
 def _train(tmp_path, epochs, *extra):
@@ -74,6 +75,41 @@ def test_an_interrupted_run_keeps_every_finished_epoch_and_resumes(tmp_path, mon
     import pandas as pd
     log = pd.read_csv(tmp_path / "run/logs/train_log.csv")
     assert list(log["iteration"]) == [0, 1, 2]
+
+
+def test_train_runs_the_phases_and_writes_what_the_scorecard_reads(tmp_path):
+    # one epoch of each phase, then the best-response check (one retraining iteration per type)
+    assert main(["train", "monetary", "--epochs", "4", "--output-dir", str(tmp_path / "run"), *TINY,
+                 "--phases", "1,1,1,1", "--br-iterations", "1"]) == 0
+    run = tmp_path / "run"
+    import pandas as pd
+    from macrobook.recipes.monetary import PHASES
+    log = pd.read_csv(run / "logs/train_log.csv")
+    assert list(log["phase"]) == [p[0] for p in PHASES]
+    assert list(log["active"]) == [",".join(p[1]) for p in PHASES]
+    stats = json.loads((run / "logs/train_stats.json").read_text())
+    assert [p["completed"] for p in stats["phases"]] == [1, 1, 1, 1]
+    assert set(stats["warm_start"]) == {"household", "bank"}
+    eps = json.loads((run / "logs/epsilon.json").read_text())
+    assert set(eps) == {"central_bank", "bank", "household", "firm"}
+    assert all(v is None or v >= 0 for v in eps.values())
+    # models/best comes from the joint phase only (earlier phases have a rule central bank)
+    from macrobook.train import Trainer
+    assert Trainer.header(run / "models/best.safetensors")["metadata"]["iteration"] == 4
+    r = subprocess.run([sys.executable, "-m", "macrobook", "scorecard", str(run), "--json"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    card = json.loads(r.stdout)
+    eq = [c for c in card["checks"] if c["name"] == "equilibrium"][0]
+    assert "not measured" not in eq["note"].split(";")[0]
+    assert sorted(eq["epsilon"]) == sorted(eps)
+
+
+@pytest.mark.parametrize("value", ["1,2,3", "a,b,c,d", "1,-1,1,1"])
+def test_bad_phases_are_one_clear_line(tmp_path, value):
+    r = subprocess.run([sys.executable, "-m", "macrobook", "train", "monetary", "--phases", value,
+                        "--output-dir", str(tmp_path / "x")], capture_output=True, text=True)
+    assert r.returncode != 0 and "--phases must be 4 integers >= 0" in r.stderr
 
 
 def test_train_then_scorecard_prints_one_json_object_with_twelve_checks(tmp_path):

@@ -259,3 +259,65 @@ def test_bench_rbc_cli_json_and_bad_flags(capsys):
     for flag, value in (("--threads", "0"), ("--epsilon-envs", "0"), ("--epsilon-br-iterations", "0")):
         assert main(["bench", "rbc", flag, value]) == 2
         assert flag in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ the consumer gate and annealing horizons
+def test_consumer_gate_opens_on_entropy_or_deadline():
+    from macrobook.recipes.rbc import RBCCurriculum, RBCTrainConfig
+
+    cur = RBCCurriculum(RBCTrainConfig(iterations=100, firm_start=0.1, government_start=0.2,
+                                       consumer_gate=0.9, gate_deadline=0.5))
+    U = 10.0
+    high = [{"entropy/consumer": 9.5}] * 30
+    assert cur.gate_opens(high[:8], U) is None                   # before firm_start: not yet asked
+    assert cur.gate_opens(high, U) is None                       # entropy still above 0.9 x uniform
+    learned = high[:20] + [{"entropy/consumer": 8.9}] + high[:5]
+    assert cur.gate_opens(learned, U) == 21                      # the iteration after the update that got there
+    assert cur.gate_opens([{"entropy/consumer": 8.0}] * 12, U) == 10   # already learned: firms start on time
+    assert cur.gate_opens(high * 2, U) == 50                     # never learned: the deadline
+
+
+def test_consumer_gate_delays_firms_and_government_in_training():
+    from macrobook.recipes.rbc import RBCTrainConfig, make_trainer
+
+    # an unreachable gate (entropy <= 1% of uniform): firms wait for the deadline, the government keeps its gap
+    cfg = RBCTrainConfig(iterations=10, num_envs=2, hidden=8, firm_start=0.1, government_start=0.3,
+                         consumer_gate=0.01, gate_deadline=0.4)
+    tr = make_trainer(cfg, seed=0, device="cpu")
+    tr.progress = False
+    log = tr.train(10)
+    first = {k: int(log[log["active"].str.contains(k)]["iteration"].min()) for k in ("firm", "government")}
+    assert first == {"firm": 4, "government": 6}
+    assert tr.curriculum.start("firm") == 4 and tr.curriculum.start("government") == 6
+    # off (the default): the fixed schedule
+    tr0 = make_trainer(RBCTrainConfig(iterations=10, num_envs=2, hidden=8, firm_start=0.1, government_start=0.3),
+                       seed=0, device="cpu")
+    tr0.progress = False
+    log0 = tr0.train(4)
+    assert int(log0[log0["active"].str.contains("firm")]["iteration"].min()) == 1
+
+
+def test_bad_gate_settings_raise():
+    from macrobook.recipes.rbc import RBCTrainConfig
+
+    with pytest.raises(ConfigError, match="consumer_gate"):
+        RBCTrainConfig(consumer_gate=1.0)
+    with pytest.raises(ConfigError, match="gate_deadline"):
+        RBCTrainConfig(consumer_gate=0.9, firm_start=0.3, government_start=0.4, gate_deadline=0.2)
+
+
+def test_annealing_horizons_scale_with_the_run():
+    """Labour-cost phase-in, price widening, tax cap and entropy decay are set in fractions of the run,
+    so a run ten times longer anneals ten times more slowly (the authors' 10,000 of 200,000 episodes)."""
+    from macrobook.recipes.rbc import RBCCurriculum, RBCTrainConfig
+
+    knobs = []
+    for n in (100, 1000):
+        econ = RBCEconomy(RBCConfig(), num_envs=1, device="cpu")
+        cur = RBCCurriculum(RBCTrainConfig(iterations=n))
+        row = []
+        for div in (20, 10, 5, 2):
+            cur.apply(n // div, econ)
+            row.append((round(econ.labor_cost_scale, 9), econ.price_range, round(econ.tax_cap, 9)))
+        knobs.append(row)
+    assert knobs[0] == knobs[1]

@@ -136,3 +136,22 @@ def test_scorecard_cli_errors_are_one_clear_line(tmp_path, make, msg):
     assert r.returncode != 0
     lines = [l for l in r.stderr.strip().splitlines() if l]
     assert len(lines) == 1 and msg in lines[0], r.stderr
+
+
+def test_generic_checks_build_a_card_in_the_shared_schema():
+    from macrobook.analysis.scorecard import build_scorecard, card_json, make_check
+
+    a = make_check("sectoral_comovement", 0.7, 0.5, 1.0, source="Long and Plosser 1983")
+    b = make_check("gini", 0.9, 0.2, 0.6)
+    c = make_check("nan_value", float("nan"), -1.0, 1.0)
+    d = make_check("forced", 2.0, 0.0, 1.0, passed=True, note="judged on an interval")
+    assert a["pass"] and not b["pass"] and not c["pass"] and d["pass"]
+    card = build_scorecard("six_sector", [a, b, c, d])
+    assert set(card) == {"economy", "checks", "passed", "total"}
+    assert card["economy"] == "six_sector" and card["passed"] == 2 and card["total"] == 4
+    for ch in card["checks"]:
+        assert {"name", "value", "low", "high", "pass"} <= set(ch)
+    import json
+    assert json.loads(card_json(card))["checks"][2]["value"] is None
+    with pytest.raises(ValueError, match="lacks"):
+        build_scorecard("x", [{"name": "bad", "value": 1.0}])

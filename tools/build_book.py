@@ -29,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 NOTEBOOKS = ROOT / "notebooks"
+# macrobook.train.REPRODUCIBLE_ENV, written out so the build needs no torch import
+REPRODUCIBLE_ENV = {"MKL_CBWR": "AUTO,STRICT", "MKL_DYNAMIC": "FALSE", "OMP_DYNAMIC": "FALSE"}
 CELL_TIMEOUT = 1800  # seconds; training cells in the full setting take minutes
 
 
@@ -49,16 +51,206 @@ def stored_outputs(nb_path: Path) -> dict | None:
 
 def store_outputs(executed: Path, dest: Path, seconds: float) -> None:
     """Write a notebook executed with QUICK=False back to ``dest`` with its outputs and the opt-in
-    flag (papermill's injected-parameters cell dropped: the defaults are the full setting)."""
+    flag (papermill's injected-parameters cell dropped: the defaults are the full setting), and the
+    digest of the code and settings that produced them (:func:`outputs_digest`)."""
     nb = json.loads(Path(executed).read_text())
     nb["cells"] = [c for c in nb["cells"] if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
     _strip_machine_paths(nb)
-    nb["metadata"].setdefault("macrobook", {})["stored_outputs"] = {
+    digest = outputs_digest(nb)
+    record = {
         "quick": False, "seconds": round(seconds, 1), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "note": "executed in the full setting; `make book` renders these outputs instead of re-executing"}
+        "note": "executed in the full setting; `make book` renders these outputs instead of re-executing",
+        "digest": digest["digest"], "digest_files": digest["files"], "digest_cells": outputs_digest_cells(nb)}
+    nb["metadata"].setdefault("macrobook", {})["stored_outputs"] = record
     tmp = Path(dest).with_suffix(".tmp")
     tmp.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
     os.replace(tmp, dest)
+
+
+# ------------------------------------------------------------------ the digest of stored outputs
+# Stored outputs are only as good as their match with the code: the digest covers what can change
+# them (the notebook's code cells, parameters included, and every macrobook module those cells
+# import, followed transitively through the package's own imports) and nothing else, so an edit
+# elsewhere in the library does not flag a chapter. Markdown cells are rendered from the source
+# as it stands, so prose edits do not flag it either. version.py (a version string) is left out:
+# a release does not change a number.
+DIGEST_EXCLUDE = {"macrobook/version.py"}
+
+
+def _code_cells_source(nb: dict) -> list[str]:
+    return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+            for c in nb["cells"] if c["cell_type"] == "code"
+            and "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+
+
+def _digested_text(src: str) -> bytes:
+    """A code cell as the digest reads it: line endings normalised and package installs (``%pip``,
+    ``!pip``: the Colab cell naming a release) left out, since they do not run in the build."""
+    lines = [l for l in src.replace("\r\n", "\n").split("\n") if not l.lstrip().startswith(("%pip", "!pip"))]
+    return "\n".join(lines).encode()
+
+
+def _worktree_reader(rel: str) -> str | None:
+    f = ROOT / rel
+    return f.read_text() if f.is_file() else None
+
+
+def git_reader(commit: str):
+    """A reader of the repository's files as they were at ``commit`` (for recording the digest of
+    outputs stored before digests existed: the code of the commit that stored them)."""
+    def read(rel: str) -> str | None:
+        r = subprocess.run(["git", "show", f"{commit}:{rel}"], cwd=ROOT, capture_output=True, text=True)
+        return r.stdout if r.returncode == 0 else None
+    return read
+
+
+def _module_file(name: str, read=_worktree_reader) -> str | None:
+    """macrobook.a.b -> "macrobook/a/b.py" or "macrobook/a/b/__init__.py" (None if neither exists)."""
+    base = "/".join(name.split("."))
+    for cand in (base + ".py", base + "/__init__.py"):
+        if read(cand) is not None:
+            return cand
+    return None
+
+
+def _imports(source: str, module: str | None = None, is_package: bool = False, read=_worktree_reader) -> set[str]:
+    """Names of the macrobook modules a piece of source imports (relative imports resolved from
+    ``module``; ``from pkg import name`` counts ``pkg.name`` when that is a module, else ``pkg``)."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:   # IPython magics in a notebook cell: read them as ``pass``
+        tree = ast.parse("\n".join(l[:len(l) - len(l.lstrip())] + "pass" if l.lstrip().startswith(("%", "!")) else l
+                                   for l in source.splitlines()))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = (module or "").split(".")
+                pkg = parts if is_package else parts[:-1]
+                pkg = pkg[:len(pkg) - (node.level - 1)]
+                base = ".".join(pkg + ([node.module] if node.module else []))
+            else:
+                base = node.module or ""
+            if not (base == "macrobook" or base.startswith("macrobook.")):
+                continue
+            for a in node.names:   # a submodule, or a name the package itself defines
+                found.add(f"{base}.{a.name}" if _module_file(f"{base}.{a.name}", read) else base)
+    return {n for n in found if n == "macrobook" or n.startswith("macrobook.")}
+
+
+def digest_scope(nb: dict, read=_worktree_reader) -> list[str]:
+    """Repository paths of the macrobook modules the notebook's code imports, transitively.
+
+    A package's ``__init__`` on the way to a module is counted itself, but what it imports is followed
+    only when code imports a name from the package itself: ``envs/__init__`` re-exports every economy,
+    and an edit to Chapter 4's economy must not flag Chapter 6, which imports ``envs.rbc``."""
+    todo = set()
+    for src in _code_cells_source(nb):
+        todo |= _imports(src, read=read)
+    seen: dict[str, str] = {}
+    parents: set[str] = set()
+    while todo:
+        name = todo.pop()
+        parts = name.split(".")
+        parents |= {".".join(parts[:i]) for i in range(1, len(parts))}
+        if name in seen:
+            continue
+        f = _module_file(name, read)
+        if f is None:
+            continue
+        seen[name] = f
+        todo |= {m for m in _imports(read(f), name, f.endswith("__init__.py"), read) if m not in seen}
+    files = set(seen.values()) | {f for f in (_module_file(p, read) for p in parents - set(seen)) if f}
+    return sorted(files - DIGEST_EXCLUDE)
+
+
+def outputs_digest(nb: dict | Path, read=_worktree_reader) -> dict:
+    """``{"digest": sha256 hex, "files": {path: sha256 hex[:16]}}`` of the notebook's code cells and of
+    the macrobook files they import (:func:`digest_scope`), line endings normalised; ``read`` gives a
+    file's text (default: the working tree; :func:`git_reader` for a past commit)."""
+    import hashlib
+
+    if not isinstance(nb, dict):
+        nb = json.loads(Path(nb).read_text())
+    h = hashlib.sha256()
+    for src in _code_cells_source(nb):
+        h.update(b"cell\0" + _digested_text(src) + b"\0")
+    files = {}
+    for rel in digest_scope(nb, read):
+        text = read(rel).replace("\r\n", "\n").encode()
+        files[rel] = hashlib.sha256(text).hexdigest()[:16]
+        h.update(b"file\0" + rel.encode() + b"\0" + text + b"\0")
+    return {"digest": h.hexdigest(), "files": files}
+
+
+def stale_reason(nb_path: Path, read=_worktree_reader) -> str | None:
+    """Why a notebook's stored outputs may not match the code it would run now (None: they match).
+    Only meaningful for a notebook with stored outputs."""
+    nb = json.loads(Path(nb_path).read_text())
+    rec = nb.get("metadata", {}).get("macrobook", {}).get("stored_outputs") or {}
+    if not rec.get("digest"):
+        return "no digest of the code that produced them was recorded"
+    now = outputs_digest(nb, read)
+    if now["digest"] == rec["digest"]:
+        return None
+    old = rec.get("digest_files") or {}
+    changed = sorted(f for f in set(now["files"]) | set(old) if now["files"].get(f) != old.get(f))
+    cells = "the chapter's code cells changed" if outputs_digest_cells(nb) != rec.get("digest_cells") else ""
+    parts = [x for x in (cells, ("library files changed: " + ", ".join(changed)) if changed else "") if x]
+    return "the code changed since they were stored (" + ("; ".join(parts) or "digest differs") + ")"
+
+
+def outputs_digest_cells(nb: dict) -> str:
+    """The digest of the notebook's code cells alone (parameters included)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for src in _code_cells_source(nb):
+        h.update(b"cell\0" + _digested_text(src) + b"\0")
+    return h.hexdigest()
+
+
+def record_digest(nb_path: Path, commit: str | None = None) -> dict:
+    """Write the digest into a notebook's stored-outputs record: of the code at ``commit`` (the commit
+    that stored outputs from before digests existed; its code cells are the notebook's at that commit)
+    or of the working tree. Returns the record."""
+    nb_path = Path(nb_path)
+    nb = json.loads(nb_path.read_text())
+    rec = nb["metadata"]["macrobook"]["stored_outputs"]
+    if commit:
+        read = git_reader(commit)
+        then = json.loads(read(nb_path.resolve().relative_to(ROOT).as_posix()))
+        d = outputs_digest(then, read)
+        rec.update(digest=d["digest"], digest_files=d["files"], digest_cells=outputs_digest_cells(then),
+                   digest_commit=commit)
+    else:
+        d = outputs_digest(nb)
+        rec.update(digest=d["digest"], digest_files=d["files"], digest_cells=outputs_digest_cells(nb))
+    nb_path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+    return rec
+
+
+STALE_CELL_MARK = "macrobook-stale-outputs"
+
+
+def flag_stale(executed: Path, reason: str, date: str) -> None:
+    """Put a warning admonition at the top of an executed copy whose stored outputs are stale."""
+    nb = json.loads(Path(executed).read_text())
+    text = (":::{warning}\n"
+            f"The outputs on this page were stored from a full run on {date}, and {reason}. "
+            "The numbers and figures below may not be what the current code computes; rerun "
+            "`python tools/nbrun.py <this notebook> --full --store` to refresh them.\n:::\n")
+    cell = {"cell_type": "markdown", "id": STALE_CELL_MARK, "metadata": {"tags": [STALE_CELL_MARK]}, "source": text}
+    cells = [c for c in nb["cells"] if STALE_CELL_MARK not in c.get("metadata", {}).get("tags", [])]
+    first_title = next((i for i, c in enumerate(cells) if c["cell_type"] == "markdown"
+                        and "".join(c["source"]).lstrip().startswith("# ")), -1)
+    cells.insert(first_title + 1, cell)
+    nb["cells"] = cells
+    Path(executed).write_text(json.dumps(nb, indent=1, ensure_ascii=False))
 
 
 PAPERMILL_MACHINE_KEYS = ("input_path", "output_path", "environment_variables")
@@ -94,6 +286,10 @@ def execute(src: Path, out_dir: Path, quick: bool, extra_params: dict | None = N
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     # macrobook.widgets draws its sliders as precomputed client-side HTML (no kernel behind the page)
     os.environ["MACROBOOK_STATIC"] = "1"
+    # bit-reproducible CPU runs from the kernel's start (macrobook.train.REPRODUCIBLE_ENV; a chapter that
+    # trains also calls reproducible_cpu(), for readers who run it elsewhere)
+    repro_before = {k: os.environ.get(k) for k in REPRODUCIBLE_ENV}
+    os.environ.update(REPRODUCIBLE_ENV)
     try:
         pm.execute_notebook(
             str(src), str(out), parameters=params, cwd=str(src.parent), kernel_name="python3",
@@ -105,6 +301,11 @@ def execute(src: Path, out_dir: Path, quick: bool, extra_params: dict | None = N
         else:
             os.environ["MPLBACKEND"] = env_before
         os.environ.pop("MACROBOOK_STATIC", None)
+        for k, v in repro_before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     strip_machine_paths(out)
     return out
 
@@ -284,6 +485,24 @@ def remote_assets(html_dir: Path) -> list[str]:
     return found
 
 
+def render_stored(nb: Path, executed_dir: Path, strict: bool = False, read=_worktree_reader) -> list[str]:
+    """Copy a chapter with stored outputs into ``executed_dir`` for rendering. Outputs whose digest no
+    longer matches the code get a warning line in this log and a warning admonition at the top of
+    the page (``strict``: refused instead). Returns the problems found (empty: fine)."""
+    executed_dir.mkdir(parents=True, exist_ok=True)
+    out = Path(shutil.copy2(nb, executed_dir / nb.name))
+    date = stored_outputs(nb)["date"]
+    print(f"{nb.name}: rendering the outputs stored from its full run {date}", flush=True)
+    reason = stale_reason(nb, read)
+    if reason:
+        print(f"WARNING: {nb.name}: stored outputs may be stale: {reason}", flush=True)
+        if strict:
+            out.unlink()
+            return [f"stored outputs may be stale: {reason} (refused: --strict-stored)"]
+        flag_stale(out, reason, date)
+    return problems(out)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     mode = ap.add_mutually_exclusive_group(required=True)
@@ -291,6 +510,9 @@ def main(argv=None) -> int:
     mode.add_argument("--full", action="store_true", help="the full setting (what the published book shows)")
     ap.add_argument("--no-execute", action="store_true", help="reuse notebooks already executed into _build/<mode>/notebooks")
     ap.add_argument("--only", nargs="*", help="chapter notebook stems to include (default: all)")
+    ap.add_argument("--strict-stored", action="store_true",
+                    help="refuse stored outputs whose digest no longer matches the code (default: build them "
+                         "with a warning on the page and in this log)")
     args = ap.parse_args(argv)
     quick = args.quick
     executed_dir = ROOT / "_build" / ("quick" if quick else "full") / "notebooks"
@@ -300,11 +522,9 @@ def main(argv=None) -> int:
         for nb in nbs:
             t0 = time.perf_counter()
             if not quick and stored_outputs(nb):
-                executed_dir.mkdir(parents=True, exist_ok=True)
-                out = Path(shutil.copy2(nb, executed_dir / nb.name))
-                print(f"{nb.name}: rendering the outputs stored from its full run {stored_outputs(nb)['date']}", flush=True)
-                if problems(out):
-                    bad[nb.name] = problems(out)
+                found = render_stored(nb, executed_dir, strict=args.strict_stored)
+                if found:
+                    bad[nb.name] = found
                 continue
             out = execute(nb, executed_dir, quick)
             print(f"executed {nb.name} in {time.perf_counter() - t0:.1f} s", flush=True)

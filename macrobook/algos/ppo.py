@@ -164,42 +164,47 @@ class PPO:
         b_adv, b_ret = adv.reshape(N), ret.reshape(N)
 
         mb_size = max(1, N // c.minibatches)
-        stats = {"policy_loss": 0.0, "value_loss": 0.0, "entropy": 0.0, "approx_kl": 0.0, "clip_frac": 0.0}
+        stats = ("policy_loss", "value_loss", "entropy", "approx_kl", "clip_frac")
+        acc: list = []
         n_updates = 0
+        params = list(self.actor.parameters()) + list(self.critic.parameters())
         for _ in range(c.epochs):
             perm = torch.randperm(N, device=self.device)
+            # one gather per epoch, then contiguous slices (the same samples as indexing every minibatch)
+            e_obs, e_act, e_logp, e_v, e_adv, e_ret = (x[perm] for x in (b_obs, b_act, b_logp, b_v, b_adv, b_ret))
             for start in range(0, N, mb_size):
-                idx = perm[start:start + mb_size]
-                logp, ent = self.actor.evaluate(b_obs[idx], b_act[idx])
-                a = b_adv[idx]
+                sl = slice(start, start + mb_size)
+                mb_obs = e_obs[sl]
+                logp, ent = self.actor.evaluate(mb_obs, e_act[sl])
+                a = e_adv[sl]
                 if c.normalize_advantages and a.numel() > 1:
                     a = (a - a.mean()) / (a.std() + 1e-8)
-                log_ratio = logp - b_logp[idx]
+                log_ratio = logp - e_logp[sl]
                 ratio = log_ratio.exp()
                 pg_loss = -torch.min(ratio * a, ratio.clamp(1 - c.clip_eps, 1 + c.clip_eps) * a).mean()
 
-                v = self.critic(b_obs[idx])
+                v = self.critic(mb_obs)
+                ret, v_old = e_ret[sl], e_v[sl]
                 if c.vf_clip is not None:
-                    v_clipped = b_v[idx] + (v - b_v[idx]).clamp(-c.vf_clip, c.vf_clip)
-                    v_loss = 0.5 * torch.max((v - b_ret[idx]) ** 2, (v_clipped - b_ret[idx]) ** 2).mean()
+                    v_clipped = v_old + (v - v_old).clamp(-c.vf_clip, c.vf_clip)
+                    v_loss = 0.5 * torch.max((v - ret) ** 2, (v_clipped - ret) ** 2).mean()
                 else:
-                    v_loss = 0.5 * ((v - b_ret[idx]) ** 2).mean()
+                    v_loss = 0.5 * ((v - ret) ** 2).mean()
                 entropy = ent.mean()
                 loss = pg_loss + c.vf_coef * v_loss - c.ent_coef * entropy
 
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
-                nn.utils.clip_grad_norm_(list(self.actor.parameters()) + list(self.critic.parameters()), c.max_grad_norm)
+                nn.utils.clip_grad_norm_(params, c.max_grad_norm, foreach=True)
                 self.optimizer.step()
 
-                with torch.no_grad():
-                    stats["policy_loss"] += pg_loss.item()
-                    stats["value_loss"] += v_loss.item()
-                    stats["entropy"] += entropy.item()
-                    stats["approx_kl"] += ((ratio - 1) - log_ratio).mean().item()  # Schulman's k3 estimator
-                    stats["clip_frac"] += ((ratio - 1).abs() > c.clip_eps).float().mean().item()
+                with torch.no_grad():   # summed as tensors, read once (no per-minibatch .item())
+                    acc.append(torch.stack([pg_loss.detach(), v_loss.detach(), entropy.detach(),
+                                            ((ratio - 1) - log_ratio).mean(),   # Schulman's k3 estimator
+                                            ((ratio - 1).abs() > c.clip_eps).float().mean()]))
                 n_updates += 1
-        out = {k: v / n_updates for k, v in stats.items()}
+        totals = torch.stack(acc).double().sum(0).tolist()
+        out = {k: v / n_updates for k, v in zip(stats, totals)}
         out["loss"] = out["policy_loss"] + c.vf_coef * out["value_loss"] - c.ent_coef * out["entropy"]
         out["lr"] = self.optimizer.param_groups[0]["lr"]
         return out

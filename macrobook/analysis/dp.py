@@ -124,3 +124,83 @@ def solve_vfi(config: CakeConfig, grid_size: int = 300, wealth_low: float | None
         if change < tol * (1.0 - config.beta):
             break
     return VFIResult(wealth_grid=grid, value=value, share=share, iterations=it, sup_change=change)
+
+
+# ----------------------------------------------------------------------------- a firm's price (Chapter 4)
+@dataclass
+class PriceDPResult:
+    """A price setter's dynamic optimum on a grid of ``gap = log(p_prev / p*)`` (the price it
+    enters the month with, relative to this month's static optimum)."""
+
+    gap_grid: np.ndarray
+    value: np.ndarray
+    change_index: np.ndarray     # index into ``changes`` of the optimal change at each gap
+    changes: np.ndarray
+    iterations: int
+    sup_change: float
+
+    def policy(self, gap) -> np.ndarray:
+        """The optimal change index at each ``gap`` (nearest grid point)."""
+        g = np.asarray(gap, dtype=float)
+        j = np.abs(self.gap_grid[None, :] - g.reshape(-1, 1)).argmin(1)
+        return self.change_index[j].reshape(g.shape)
+
+    def inaction_band(self) -> tuple[float, float]:
+        """The smallest and largest gap at which not changing the price is optimal (NaN if never)."""
+        hold = int(np.argmin(np.abs(self.changes)))
+        g = self.gap_grid[self.change_index == hold]
+        return (float(g.min()), float(g.max())) if g.size else (float("nan"), float("nan"))
+
+
+def price_profit(x: np.ndarray, elasticity: float, capital_share: float) -> tuple[np.ndarray, np.ndarray]:
+    """One month's variable profit and revenue of a firm whose price is ``x = log(p/p*)`` from
+    its static optimum, both relative to the revenue at the optimum.
+
+    CES demand ``y ~ p^-e`` and hours ``H ~ y^(1/(1-alpha))`` (capital fixed within the month)
+    give revenue ``e^{(1-e) x}`` and labour cost ``(e-1)/eta e^{-eta x}`` with ``eta = e/(1-alpha)``;
+    the first-order condition of the profit puts the optimum at ``x = 0``
+    (``p* = e/(e-1) mc(y(p*))``, Chapter 4's eq. p-star)."""
+    e, a = float(elasticity), float(capital_share)
+    eta = e / (1 - a)
+    rev = np.exp((1 - e) * x)
+    return rev - (e - 1) / eta * np.exp(-eta * x), rev
+
+
+def solve_price_dp(elasticity: float, capital_share: float, menu_cost: float, rotemberg_cost: float,
+                   inflation_monthly: float, beta: float, changes, grid_size: int = 601, half_width: float = 0.2,
+                   tol: float = 1e-10, max_iter: int = 20_000) -> PriceDPResult:
+    """Value function iteration for one price setter with Chapter 4's adjustment costs.
+
+    Each month the static optimum ``p*`` rises by ``inflation_monthly`` (steady inflation, costs
+    growing with it), so a firm entering with ``gap = log(p_prev/p*)`` that changes its price by
+    ``c`` (one of ``changes``, decimals) earns
+
+        profit(gap + log(1+c)) - [menu 1{c != 0} + phi/2 c^2] revenue(gap + log(1+c))
+
+    and enters next month with ``gap + log(1+c) - log(1+inflation)``. The cost terms are those
+    of :mod:`macrobook.markets.pricing` (shares of revenue). Everything is relative to the
+    revenue at the static optimum. ``V`` off the grid is linearly interpolated (clamped at the
+    ends; the grid is wide enough that the optimum never leaves it). With no costs the optimum
+    is the change that lands nearest ``p*`` (the static optimum); with a menu cost there is an
+    inaction band around it (Sheshinski and Weiss 1977; Golosov and Lucas 2007).
+    """
+    if not 0 < beta < 1:
+        raise ValueError(f"beta must be in (0, 1), got {beta}")
+    ch = np.asarray(changes, dtype=float)
+    x = np.linspace(-half_width, half_width, grid_size)
+    post = x[:, None] + np.log1p(ch)[None, :]                         # [G, C] gap after the change
+    prof, rev = price_profit(post, elasticity, capital_share)
+    flow = prof - (menu_cost * (ch != 0)[None, :] + 0.5 * rotemberg_cost * ch[None, :] ** 2) * rev
+    nxt = np.clip(post - math.log1p(inflation_monthly), x[0], x[-1])
+    V = np.zeros(grid_size)
+    sup = float("inf")
+    it = 0
+    for it in range(1, max_iter + 1):
+        Q = flow + beta * np.interp(nxt, x, V)
+        V_new = Q.max(1)
+        sup = float(np.abs(V_new - V).max())
+        V = V_new
+        if sup < tol * (1 - beta):
+            break
+    Q = flow + beta * np.interp(nxt, x, V)
+    return PriceDPResult(x, V, Q.argmax(1), ch, it, sup)

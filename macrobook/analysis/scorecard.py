@@ -76,12 +76,37 @@ CRITERIA = {c.name: c for c in [
 
 def _check(name: str, value: float, passed: bool, interval=None, note: str = "", **extra) -> dict:
     c = CRITERIA[name]
+    return make_check(name, value, c.low, c.high, passed, interval=interval, source=c.source, what=c.what,
+                      note=note, **extra)
+
+
+# ----------------------------------------------------------------------------- generic checks and cards
+def make_check(name: str, value: float, low: float, high: float, passed: Optional[bool] = None, *,
+               interval=None, source: str = "", what: str = "", note: str = "", **extra) -> dict:
+    """One check of any economy's scorecard, in the shared schema: ``name, value, low, high, pass``
+    (plus ``interval, source, what, note`` and any ``extra`` keys). ``passed`` defaults to
+    ``low <= value <= high``; a non-finite value never passes. Use it for checks that are not
+    among this module's :data:`CRITERIA` (the six-sector and Diverseland economies)."""
     v = float(value) if value is not None and np.isfinite(value) else float("nan")
-    out = {"name": name, "value": v, "low": c.low, "high": c.high, "pass": bool(passed and np.isfinite(v)),
+    ok = (low <= v <= high) if passed is None else bool(passed)
+    out = {"name": name, "value": v, "low": float(low), "high": float(high), "pass": bool(ok and np.isfinite(v)),
            "interval": None if interval is None else [float(interval[0]), float(interval[1])],
-           "source": c.source, "what": c.what, "note": note}
+           "source": source, "what": what, "note": note}
     out.update(extra)
     return out
+
+
+def build_scorecard(economy: str, checks) -> dict:
+    """A scorecard from a list of checks (dicts made by :func:`make_check` or this module's
+    ``check_*`` functions): the JSON object ``{"economy", "checks", "passed", "total"}`` that
+    ``python -m macrobook scorecard`` prints and the book writes to ``_build/scorecards/``."""
+    checks = list(checks)
+    for c in checks:
+        missing = {"name", "value", "low", "high", "pass"} - set(c)
+        if missing:
+            raise ValueError(f"check {c.get('name', '?')!r} lacks {sorted(missing)}")
+    return {"economy": str(economy), "checks": checks, "passed": int(sum(bool(c["pass"]) for c in checks)),
+            "total": len(checks)}
 
 
 # ----------------------------------------------------------------------------- the twelve checks
@@ -247,7 +272,7 @@ def scorecard(*, frame, irf_per_env: Mapping[str, np.ndarray], shock_at: int, ta
         check_sold_out(wide("sold_out_share")),
         check_equilibrium(epsilon, interior_share),
     ]
-    return {"economy": economy, "checks": checks, "passed": int(sum(c["pass"] for c in checks)), "total": len(checks)}
+    return build_scorecard(economy, checks)
 
 
 # ----------------------------------------------------------------------------- measuring a run
@@ -310,6 +335,60 @@ def price_deviation_test(make_economy, learners, seed: int = 0, at_month: int = 
             "mean_gain": gains.mean(0), "se_gain": gains.std(0, ddof=1) / math.sqrt(max(gains.shape[0], 1))}
 
 
+def price_policy_against_dp(learners, config, seed: int = 0, num_envs: int = 8, months: int = 48, burn_in: int = 12,
+                            beta: float = 0.95, deterministic: bool = False, device="cpu") -> dict:
+    """Learned firms' price changes against the dynamic optimum with Chapter 4's adjustment costs.
+
+    Solves one price setter's problem by value function iteration
+    (:func:`~macrobook.analysis.dp.solve_price_dp`: CES demand, hours to order, menu and
+    Rotemberg costs, the target inflation rate, discount ``beta``), then runs the economy under
+    ``learners`` and, in every firm-month after ``burn_in``, reads the firm's gap to its static
+    optimum (its observation) and the change it chose. Returns the DP's inaction band, the
+    share of firm-months in which the learned firm chose the DP's change (``agreement``), in
+    which it moved its price in the right direction or held where the DP holds
+    (``direction_agreement``), the learned firms' hold share inside and outside the DP's band,
+    and the static optimum's agreement for comparison (the change that lands nearest ``p*``).
+    """
+    import dataclasses
+
+    import torch
+
+    from ..envs.monetary import PRICE_CHANGES, MonetaryEconomy
+    from .dp import solve_price_dp
+    from .transmission import PolicySampler
+
+    dp = solve_price_dp(config.demand_elasticity, config.capital_share, config.menu_cost, config.rotemberg_cost,
+                        (1 + config.inflation_target_annual) ** (1 / 12) - 1, beta, PRICE_CHANGES)
+    cfg = dataclasses.replace(config, sim_length=months + 1)
+    econ = MonetaryEconomy(cfg, num_envs=num_envs, device=device)
+    obs = econ.reset(seed=seed)
+    sampler = PolicySampler(learners, seed, deterministic)
+    gaps, acts = [], []
+    with torch.no_grad():
+        for t in range(months):
+            a = sampler(obs)
+            if t >= burn_in:
+                gaps.append(obs["firm"][..., 1].double().cpu().numpy() / 10)
+                acts.append(a["firm"][..., 0].cpu().numpy())
+            obs = econ.step(a).obs
+    gap, act = np.concatenate([g.ravel() for g in gaps]), np.concatenate([x.ravel() for x in acts])
+    best = dp.policy(gap)
+    ch = np.asarray(PRICE_CHANGES)
+    static = np.abs(gap[:, None] + np.log1p(ch)[None, :]).argmin(1)
+    hold = int(np.argmin(np.abs(ch)))
+    lo, hi = dp.inaction_band()
+    inside = (gap >= lo) & (gap <= hi)
+    sgn = lambda j: np.sign(ch[j])  # noqa: E731
+    return {"dp": dp, "band": (lo, hi), "n": int(gap.size),
+            "agreement": float(np.mean(act == best)),
+            "direction_agreement": float(np.mean(sgn(act) == sgn(best))),
+            "static_agreement": float(np.mean(act == static)),
+            "dp_hold_share": float(np.mean(best == hold)),
+            "hold_inside_band": float(np.mean(act[inside] == hold)) if inside.any() else float("nan"),
+            "hold_outside_band": float(np.mean(act[~inside] == hold)) if (~inside).any() else float("nan"),
+            "share_inside_band": float(np.mean(inside)), "gap": gap, "action": act}
+
+
 def measure_monetary(learners, config, seed: int = 0, num_envs: int = 16, months: int = 132, burn_in: int = 12,
                      irf_envs: int = 64, irf_months: int = 60, shock_at: int = 24, deterministic: bool = False,
                      device="cpu") -> dict:
@@ -369,7 +448,8 @@ def read_run_dir(run_dir) -> tuple[dict, "Path", Optional[dict]]:
 
     Raises :class:`RunDirError` (one line) when it is missing, not a run directory, damaged,
     of another economy, or has no trained model. Epsilons come from ``RUN_DIR/logs/epsilon.json``
-    (``{type: epsilon}``) when present."""
+    (``{type: epsilon}``, ``null`` for an undefined one, read as infinite) when present; ``python -m
+    macrobook train monetary`` writes it."""
     import json
     from pathlib import Path
 
@@ -395,7 +475,8 @@ def read_run_dir(run_dir) -> tuple[dict, "Path", Optional[dict]]:
     eps_path = root / "logs/epsilon.json"
     if eps_path.exists():
         try:
-            eps = {k: float(v) for k, v in json.loads(eps_path.read_text()).items()}
+            # null: the type's training did not raise its reward, so its epsilon is undefined (a fail)
+            eps = {k: (float("inf") if v is None else float(v)) for k, v in json.loads(eps_path.read_text()).items()}
         except (ValueError, AttributeError, TypeError) as e:
             raise RunDirError(f"{eps_path} is damaged ({type(e).__name__}: {e})") from None
     return args, model, eps

@@ -21,10 +21,10 @@ import json
 import torch
 
 from ..config import float_arg, int_arg
-from . import cournot, monetary, rbc, six_sector
+from . import cournot, diverseland, monetary, rbc, six_sector
 from .core import BenchCase, policy_actors, run_bench
 
-CASES = {m.NAME: m for m in (cournot, monetary, rbc, six_sector)}
+CASES = {m.NAME: m for m in (cournot, diverseland, monetary, rbc, six_sector)}
 
 __all__ = ["BenchCase", "CASES", "policy_actors", "run_bench", "add_arguments", "main"]
 

@@ -174,6 +174,12 @@ class MonetaryConfig(Config):
         check(self.dtype in ("float32", "float64"), self, "dtype", "'float32' or 'float64'")
 
     @property
+    def episode_length(self) -> int:
+        """Months per episode (``sim_length``), under the name the shared analysis tools read
+        (the best-response check evaluates ``episode_length`` months per episode)."""
+        return self.sim_length
+
+    @property
     def rate_floor_annual(self) -> float:
         return self.lower_bound_annual if self.zero_lower_bound else -0.05
 
@@ -193,6 +199,35 @@ def central_bank_loss(inflation_annual: torch.Tensor, inflation_target_annual: f
     gap_pp = 100.0 * output_gap
     change_pp = 100.0 * rate_change_annual
     return infl_gap_pp**2 + output_gap_weight * gap_pp**2 + rate_change_weight * change_pp**2
+
+
+#: every nominal entry of the state (money units); everything else is real, a share or an index
+NOMINAL_STATE = ("price", "mc", "price_history", "wage_index", "hh_deposits", "hh_debt", "hh_income",
+                 "firm_deposits", "firm_debt", "last_revenue", "bank_reserves", "bank_loans", "bank_equity")
+#: a currency reform when the price index leaves [1/x, x]
+REDENOMINATE_BEYOND = 1e6
+
+
+def redenominate(state: Dict[str, torch.Tensor], beyond: float = REDENOMINATE_BEYOND) -> torch.Tensor:
+    """A currency reform: in every economy whose price index has left ``[1/beyond, beyond]``, divide
+    every nominal entry of ``state`` (:data:`NOMINAL_STATE`) by the price index, in place, so that
+    the index is 1 again. Returns the factor per economy ``[E]`` (1 where nothing happened).
+
+    Nothing real changes: demand, costs, rewards and the central bank's loss depend on nominal
+    quantities only through ratios (relative prices, real balances, inflation), so the economy is
+    homogeneous of degree zero in them, and the balance-sheet identities are linear. What it
+    prevents is the nominal level overflowing floating point over very long episodes (a random
+    central bank over centuries; hyperinflations end in such reforms). It happens only at an
+    index of a million or a millionth: never in Chapter 4's runs. No synchronisation: the factor
+    is applied with ``torch.where``.
+    """
+    P = state["price_history"][:, -1]
+    hit = (P > beyond) | (P < 1.0 / beyond)
+    f = torch.where(hit, 1.0 / P, torch.ones_like(P))
+    for k in NOMINAL_STATE:
+        v = state[k]
+        state[k] = v * f.reshape(-1, *([1] * (v.dim() - 1)))
+    return f
 
 
 def gini(x: torch.Tensor) -> torch.Tensor:
@@ -259,7 +294,7 @@ class MonetaryEconomy(BatchedEconomy):
         "investment": "goods per month (firms)",
         "credit": "real loans outstanding",
         "new_lending": "real new loans this month",
-        "price_level": "index, 1 at start",
+        "price_level": "index, 1 at start (and after a currency reform, see redenominate)",
         "wage_index": "money per unit of skill per hour",
         "gini_wealth": "Gini of household net worth floored at 0",
         "negative_net_worth_share": "share of households with negative net worth",
@@ -783,6 +818,7 @@ class MonetaryEconomy(BatchedEconomy):
             "inflation_annual": infl_a, "inflation_monthly": infl_m, "output_gap": output_gap,
             "unemployment": unemployment, "credit_growth": credit_growth, "period": period,
         })
+        redenominate(s, REDENOMINATE_BEYOND)
         rewards = {"central_bank": r_cb.float(), "bank": bank_reward.float(), "household": hh_reward.float(),
                    "firm": firm_reward.float()}
         # all economies run in lockstep, so an episode ends everywhere at once; the end is a truncation

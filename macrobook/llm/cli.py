@@ -7,6 +7,19 @@
         --model llama3.1 --output-dir runs/dl-ollama          # a local server needs no key
     python -m macrobook llm diverseland --backend replay --model gpt-4o-mini --cache-dir runs/cache ...
 
+A real-model run of the chapter's 50 steps against any OpenAI-compatible server (llama.cpp, vLLM,
+Ollama or a hosted API), recorded into the cache and then replayed offline, without the server::
+
+    python -m macrobook llm diverseland --steps 50 --backend openai --base-url http://localhost:8080/v1 \
+        --model my-model --cache-dir runs/cache --output-dir runs/dl-local
+    python -m macrobook llm diverseland --steps 50 --backend replay --base-url http://localhost:8080/v1 \
+        --model my-model --cache-dir runs/cache --output-dir runs/dl-replay
+
+The replay needs the same ``--base-url``, ``--model`` and ``--seed`` as the recording (they are part of
+the cache key); Chapter 5 replays such a run with ``BACKEND = "replay"`` and the same three settings.
+Pretraining (``--pretrain-steps``) fits the actors to the textbook starting rules first, then trains
+the firm, the government and the central bank by DDPG, as the chapter does.
+
 Writes ``transcript.jsonl``, ``expectations.csv``, ``expectations.png`` and ``summary.json``
 (steps, calls, cache hits, fallbacks by kind, tokens, cost) into ``--output-dir``. The key is
 read from OPENAI_API_KEY only, and never printed or written. With ``--backend openai`` the

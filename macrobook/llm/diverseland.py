@@ -1,18 +1,24 @@
 """The Diverseland scenario: six LLM-augmented agents in the batched Diverseland economy.
 
 Households A, B and C (basic, tech and green goods), a firm with three products, a
-government that announces a stimulus and a central bank that reviews rates. Each agent type
-has a DDPG actor (:mod:`macrobook.algos.ddpg`) that chooses the numbers; the households'
-actor, the firm's and the policymakers' observe the inflation expectations the households
-*stated* in their last messages. The LLM (or the offline stand-in) reasons, plans, talks and
-states expectations.
+government that announces a stimulus and a central bank that sets the policy rate. Each agent type
+has a DDPG actor (:mod:`macrobook.algos.ddpg`) that chooses the numbers; the language side (a
+language model, or the offline stand-in) reasons, plans, talks and *states* inflation expectations.
+The stated expectations are not only read by the actors: they set each household's wage contract
+and its ex-ante real rate in the economy (:mod:`macrobook.envs.diverseland`).
 
     client = make_client("offline", seed=0)
     sim = DiverselandSimulation(client, SimulationConfig(steps=50, seed=0))
-    sim.pretrain()                 # short DDPG pretraining in 64 parallel economies
+    sim.pretrain()                 # textbook starting rules distilled, then DDPG in 64 parallel economies
     result = sim.run()             # or: result = await sim.arun() inside a notebook
     print(format_transcript(result.transcript, steps=[1]))
     plot_expectations(result.expectations, label=client.label)
+
+Starting rules (:func:`starting_rules`): before DDPG pretraining, each actor is fitted to a textbook
+rule (behaviour cloning), so that learning starts from a sensible economy rather than from random
+networks: households spend less when their own ex-ante real rate is higher (the sign of the Euler
+equation), the firm charges the fringe's markup, the government leans against a negative output
+gap and the central bank follows a Taylor (1993) rule. DDPG then trains all four together.
 
 Benchmarks in ``result.expectations`` (percent per year):
 
@@ -33,8 +39,9 @@ from typing import Dict, List, Optional
 import torch
 
 from ..algos.ddpg import DDPG, DDPGConfig
-from ..config import Config, check_float, check_int
-from ..envs.diverseland import GOODS, HOUSEHOLDS, Diverseland, DiverselandConfig, annualize
+from ..config import Config, check, check_float, check_int
+from ..envs.diverseland import (CB_OBS, GOODS, GOV_OBS, HOUSEHOLD_OBS, HOUSEHOLDS, Diverseland,
+                                 DiverselandConfig, annualize)
 from .agent import Event, LLMAgent, Persona
 from .client import BudgetExceeded, ChatClient
 from .protocol import safe_display
@@ -64,6 +71,7 @@ PERSONAS = [
             "Review and adjust interest rates to keep inflation near the target and the economy stable.",
             "You set the policy rate.", None, "", ("rate", "inflation")),
 ]
+AGENT_TYPES = ("household", "firm", "government", "central_bank")
 ROLE_TYPES = {"household": "household", "firm": "firm", "government": "government", "central_bank": "central_bank"}
 
 
@@ -76,6 +84,8 @@ class SimulationConfig(Config):
     adaptive_gain: float = 0.3        # of the adaptive-expectations benchmark
     pretrain_envs: int = 64
     reflection_threshold: float = 150.0     # summed importance (1-10 each) of new memories; 150 as in Park et al. (2023)
+    #: the agent types DDPG pretraining trains; the households keep their starting rule (see the chapter)
+    train_types: tuple = ("firm", "government", "central_bank")
 
     def validate(self) -> None:
         check_int(self, "steps", min=1)
@@ -85,6 +95,8 @@ class SimulationConfig(Config):
         check_float(self, "adaptive_gain", min=0.0, max=1.0)
         check_int(self, "pretrain_envs", min=1)
         check_float(self, "reflection_threshold", min=0.0)
+        check(isinstance(self.train_types, (tuple, list)) and all(t in AGENT_TYPES for t in self.train_types), self,
+              "train_types", f"a tuple of agent types from {AGENT_TYPES}")
 
 
 @dataclass
@@ -102,10 +114,82 @@ def make_learners(econ: Diverseland, seed: int = 0, config: Optional[DDPGConfig]
     return {k: DDPG(spec, cfg, device=econ.device, seed=seed + 10 * i) for i, (k, spec) in enumerate(econ.specs.items())}
 
 
-def pretrain(econ: Diverseland, learners: Dict[str, DDPG], steps: int, seed: int = 0, learn_every: int = 4) -> "object":
+#: parameters of the textbook starting rules (see :func:`starting_rules`)
+RULES = {"spend_share": 0.6, "real_rate_sensitivity": 0.5, "neutral_real_rate": 0.02, "firm_markup": 0.2,
+         "stimulus_per_gap": 0.25, "taylor_inflation": 1.5, "taylor_gap": 0.5, "rate_smoothing": 0.5}
+
+
+def starting_rules(obs: Dict[str, torch.Tensor], target: float = 0.02, rules: Optional[dict] = None) -> Dict[str, torch.Tensor]:
+    """Textbook rules for every agent type, from the observations ``{type: [E, n, d]}``.
+
+    * household: spending share ``0.6 - 0.5 (r_i - 0.02)``, ``r_i`` its own ex-ante real rate per year:
+      a higher real rate makes saving more attractive (the sign of the consumption Euler equation);
+    * firm: the fringe's markup, 0.2, the flexible-price optimum ``1/(e-1)`` at ``e = 6``;
+    * government: a transfer of a quarter of a negative output gap (none when the gap is positive);
+    * central bank: Taylor (1993): ``i = 0.02 + E pi + 1.5 (pi - target) + 0.5 gap``, half-way from
+      last quarter's rate.
+    These are starting points for learning, not the book's answer: :func:`warm_start` fits the DDPG
+    actors to them, and DDPG pretraining then changes them."""
+    r = {**RULES, **(rules or {})}
+    h = obs["household"]
+    E = h.shape[0]
+    real_rate = h[..., HOUSEHOLD_OBS.index("own_real_rate_annual_x10")] / 10
+    share = (r["spend_share"] - r["real_rate_sensitivity"] * (real_rate - r["neutral_real_rate"])).clamp(0.2, 1.0)
+    cb = obs["central_bank"][:, 0]
+    infl, gap, mean_e, prev = (cb[:, CB_OBS.index(k)] / 10 for k in
+                               ("inflation_annual_x10", "output_gap_x10", "mean_expectation_annual_x10",
+                                "policy_rate_annual_x10"))
+    taylor = r["neutral_real_rate"] + mean_e + r["taylor_inflation"] * (infl - target) + r["taylor_gap"] * gap
+    rate = (r["rate_smoothing"] * prev + (1 - r["rate_smoothing"]) * taylor).clamp(0.0, 0.12)
+    gov_gap = obs["government"][:, 0, GOV_OBS.index("output_gap_x10")] / 10
+    stim = (-r["stimulus_per_gap"] * gov_gap).clamp(0.0, 0.05)
+    return {"household": share.unsqueeze(-1), "firm": torch.full((E, 1, 3), r["firm_markup"], device=h.device),
+            "government": stim.reshape(E, 1, 1), "central_bank": rate.reshape(E, 1, 1)}
+
+
+def warm_start(econ: Diverseland, learners: Dict[str, DDPG], periods: int = 24, epochs: int = 150, seed: int = 0,
+               noise: float = 0.5) -> Dict[str, float]:
+    """Fit every actor (and its target) to :func:`starting_rules` by least squares on the states the
+    rules visit in ``econ`` (behaviour cloning). The rules play with Gaussian noise of ``noise`` times
+    half their action box, so the states cover more than the rules' own path. Returns the final mean
+    squared error per type, in units of the action."""
+    gen = torch.Generator().manual_seed(seed)
+    target = econ.config.inflation_target_annual
+    obs = econ.reset(seed=seed)
+    states = {k: [] for k in econ.specs}
+    with torch.no_grad():
+        for _ in range(periods):
+            a = starting_rules(obs, target)
+            for k in econ.specs:
+                states[k].append(obs[k])
+            noisy = {}
+            for k, spec in econ.specs.items():
+                low, high = (b.to(econ.device) for b in spec.action.bounds())
+                eps = noise * (high - low) / 2 * torch.randn(a[k].shape, generator=gen)
+                noisy[k] = torch.minimum(torch.maximum(a[k] + eps, low), high)
+            obs = econ.step(noisy).obs
+    errors = {}
+    for k, lrn in learners.items():
+        x = torch.cat(states[k]).reshape(-1, econ.specs[k].obs_dim)
+        y = starting_rules({**{j: torch.cat(states[j]) for j in econ.specs}}, target)[k].reshape(x.shape[0], -1)
+        opt = torch.optim.Adam(lrn.actor.parameters(), lr=3e-3)
+        for _ in range(epochs):
+            loss = ((lrn.actor(x).reshape(y.shape) - y) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        lrn.actor_target.load_state_dict(lrn.actor.state_dict())
+        errors[k] = float(loss.detach())
+    return errors
+
+
+def pretrain(econ: Diverseland, learners: Dict[str, DDPG], steps: int, seed: int = 0, learn_every: int = 4,
+             train: Optional[tuple] = None) -> "object":
     """Train all four DDPG learners together in ``econ`` (many economies at once) for ``steps``
     periods; the households' expectations evolve adaptively (the economy's own rule), so the
-    actors learn with an expectations input that carries information. Returns a DataFrame log."""
+    actors learn with an expectations input that carries information. An episode's end is a time
+    limit, not the end of the world: the critic bootstraps from the observation before the restart
+    (``info["final_obs"]``), so households value what they save. Returns a DataFrame log."""
     import pandas as pd
 
     obs = econ.reset(seed=seed)
@@ -115,10 +199,11 @@ def pretrain(econ: Diverseland, learners: Dict[str, DDPG], steps: int, seed: int
         out = econ.step(actions)
         next_obs = out.info.get("final_obs", out.obs)
         for k, lrn in learners.items():
-            lrn.store(obs[k], actions[k], out.reward[k], next_obs[k], out.done.unsqueeze(-1).expand_as(out.reward[k]))
+            if train is None or k in train:
+                lrn.store(obs[k], actions[k], out.reward[k], next_obs[k], torch.zeros_like(out.reward[k]))  # truncation
         obs = out.obs
         if (t + 1) % learn_every == 0:
-            stats = {k: lrn.learn() for k, lrn in learners.items()}
+            stats = {k: lrn.learn() for k, lrn in learners.items() if train is None or k in train}
             rows.append({"step": t + 1, **{f"reward/{k}": float(out.reward[k].mean()) for k in econ.specs},
                          **{f"critic_loss/{k}": s["critic_loss"] for k, s in stats.items()},
                          "inflation_annual": float(out.macro["inflation_annual"].mean())})
@@ -157,7 +242,7 @@ def evaluate_actors(learners: Dict[str, DDPG], economy_config: Optional[Diversel
         add("inflation_annual_percent", 100 * out.macro["inflation_annual"].mean())
         add("policy_rate_annual_percent", 100 * out.macro["policy_rate_annual"].mean())
         add("stimulus_percent_of_output", 100 * out.macro["stimulus_share"].mean())
-        add("price_growth_quarterly_percent", 100 * a["firm"].mean())
+        add("firm_markup_percent", 100 * a["firm"].mean())
         add("household_spending_share", a["household"].mean())
         add("output_gap_percent", 100 * out.macro["output_gap"].mean())
     return sums
@@ -249,12 +334,23 @@ class DiverselandSimulation:
         self.learners = learners or make_learners(self.econ, self.config.seed)
         self.fallbacks = FallbackCounter()
         self.pretrain_log = None
+        self.warm_start_errors: Optional[Dict[str, float]] = None
 
-    def pretrain(self, steps: int = 400) -> "object":
-        """DDPG pretraining in ``pretrain_envs`` parallel economies (see :func:`pretrain`)."""
+    def warm_start(self) -> Dict[str, float]:
+        """Fit the actors to the textbook starting rules (:func:`warm_start`); returns the fit errors."""
         cfg = self.economy_config.replace(episode_len=self.config.steps)
         econ = Diverseland(cfg, num_envs=self.config.pretrain_envs, device=self.device)
-        self.pretrain_log = pretrain(econ, self.learners, steps, seed=self.config.seed)
+        self.warm_start_errors = warm_start(econ, self.learners, seed=self.config.seed)
+        return self.warm_start_errors
+
+    def pretrain(self, steps: int = 400, warm: bool = True) -> "object":
+        """Starting rules (unless ``warm`` is false or :meth:`warm_start` ran already), then DDPG
+        pretraining in ``pretrain_envs`` parallel economies (see :func:`pretrain`)."""
+        if warm and self.warm_start_errors is None:
+            self.warm_start()
+        cfg = self.economy_config.replace(episode_len=self.config.steps)
+        econ = Diverseland(cfg, num_envs=self.config.pretrain_envs, device=self.device)
+        self.pretrain_log = pretrain(econ, self.learners, steps, seed=self.config.seed, train=tuple(self.config.train_types))
         return self.pretrain_log
 
     def run(self) -> SimulationResult:
@@ -287,6 +383,7 @@ class DiverselandSimulation:
         history: List[dict] = []
         stopped = "completed"
         last_rate, last_stim = float(econ.state.policy_rate_annual[0]), 0.0
+        last_prices = econ.state.prices[0, :, 0].clone()
         t0 = time.perf_counter()
         steps_done = 0
         for t in range(1, c.steps + 1):
@@ -295,13 +392,14 @@ class DiverselandSimulation:
             obs = econ.set_expectations(torch.tensor([stated], device=econ.device) / 100)
             with torch.no_grad():
                 actions = policy(obs)
-            growth = actions["firm"][0, 0]
-            new_prices = (s.prices[0] * (1 + growth)).tolist()
+            markup = actions["firm"][0, 0]
+            new_prices = s.prices[0, :, 0].tolist()        # the firm's posted prices, as the quarter opens
             rate = float(actions["central_bank"][0, 0, 0])
             stim = float(actions["government"][0, 0, 0])
             spend = actions["household"][0, :, 0].tolist()
             infl_pct = 100 * float(annualize(s.inflation)[0])
-            good_pct = (100 * annualize(s.good_inflation[0])).tolist()
+            good_pct = (100 * annualize(s.prices[0, :, 0] / last_prices - 1)).tolist()
+            last_prices = s.prices[0, :, 0].clone()
             news = []
             if abs(rate - last_rate) >= 0.0025:
                 news.append(f"the central bank moved the policy rate to {100 * rate:.2f}%")
@@ -328,7 +426,7 @@ class DiverselandSimulation:
                 else:
                     mean_e = sum(stated) / 3
                     ctx["stated_expectation_percent"] = round(mean_e, 2)
-                    ctx["my_numbers"] = {"firm": {"price_growth": [round(float(x), 4) for x in growth]},
+                    ctx["my_numbers"] = {"firm": {"markup_over_unit_labour_cost": [round(float(x), 4) for x in markup]},
                                          "government": {"stimulus_share": round(stim, 4)},
                                          "central_bank": {"policy_rate_annual": round(rate, 4)}}[p.role]
                     if p.role == "firm":
@@ -358,13 +456,16 @@ class DiverselandSimulation:
             adaptive = adaptive + c.adaptive_gain * (infl_now - adaptive)
             stated = [results[i].expectation_percent for i in range(3)]
             events.append(Event(t, "Market", "everyone",
-                                "Market report: prices " + ", ".join(f"{g} ${x:.2f}" for g, x in zip(GOODS, new_prices))
+                                "Market report: prices " + ", ".join(f"{g} ${x:.2f}" for g, x in
+                                                                     zip(GOODS, out.info["prices"][0, :, 0].tolist()))
                                 + f"; inflation {infl_now:.1f}% a year; policy rate {100 * rate:.2f}%.", kind="market"))
             transcript.append({"step": t, "agent": "Market", "location": "Diverseland", "kind": "market",
                                "text": events[-1].text, "backend": "simulation"})
             row = {"step": t, "backend": self.client.label, "realized_inflation_percent": infl_now, "adaptive_percent": adaptive,
                    "rational_percent": re_pct, "policy_rate_percent": 100 * rate, "stimulus_percent": 100 * stim,
-                   "output_gap_percent": 100 * float(out.macro["output_gap"][0])}
+                   "output_gap_percent": 100 * float(out.macro["output_gap"][0]),
+                   "wage_index": float(out.macro["wage_index"][0]), "cpi": float(out.macro["cpi"][0]),
+                   "real_spending": float(out.macro["real_spending"][0])}
             for i, h in enumerate(HOUSEHOLDS):
                 key = h.split()[-1]
                 row[f"household_{key}_percent"] = stated[i]
@@ -446,3 +547,27 @@ def plot_expectations(frame, label: str = "", ax=None, title: Optional[str] = No
     ax.set_ylabel("inflation, percent per year")
     ax.legend(fontsize=8, ncol=2)
     return ax
+
+
+# --------------------------------------------------------------------------- the hybrid link, graded
+def grade_hybrid_link(learners: Dict[str, DDPG], economy_config: Optional[DiverselandConfig] = None,
+                      num_envs: int = 64, quarters: int = 50, start: int = 8, duration: int = 4, horizon: int = 8,
+                      seed: int = 0, device: str = "cpu") -> dict:
+    """The hybrid link graded with common random numbers, under the actors ``learners`` (deterministic).
+
+    In ``num_envs`` economies (expectations by the economy's adaptive rule), household A states
+    1 pp more than its own forecast for ``duration`` quarters from quarter ``start``
+    (:func:`macrobook.analysis.hybrid.paired_effect`); separately, the policy rate is 100 bp higher for
+    those quarters. A ``quarters``-long simulation of the same economies supplies the output gap and
+    inflation. Returns ``{"expectation", "rate", "series", "card"}``, the card in the scorecard schema."""
+    from ..analysis.hybrid import diverseland_scorecard, paired_effect, simulate
+
+    cfg = (economy_config or DiverselandConfig()).replace(episode_len=10**9)
+    make = lambda: Diverseland(cfg, num_envs=num_envs, device=device)  # noqa: E731
+    policy = _policy(learners)
+    kw = dict(start=start, duration=duration, horizon=horizon, seed=seed)
+    expectation = paired_effect(make, policy, "stated_expectation_A", 0.01, **kw)
+    rate = paired_effect(make, policy, "policy_rate", 0.01, **kw)
+    series = simulate(make, policy, quarters, seed=seed)
+    card = diverseland_scorecard(expectation, rate, series, cfg.inflation_target_annual, seed)
+    return {"expectation": expectation, "rate": rate, "series": series, "card": card}

@@ -3,16 +3,22 @@
 Independent PPO, one policy per agent type shared by all agents of the type (central bank,
 banks, households, firms), in the run-directory layout of :mod:`.common`::
 
-    python -m macrobook train monetary --epochs 200 --sim-length 120 --num-households 100 \\
-        --num-firms 20 --num-banks 5 --seed 0 --device auto --output-dir runs/monetary
+    python -m macrobook train monetary --phases 50,20,40,10 --epochs 120 --sim-length 120 \\
+        --num-households 100 --num-firms 20 --num-banks 5 --seed 0 --device auto --output-dir runs/monetary
     python -m macrobook eval --model-path runs/monetary/models/best
 
 One epoch is one rollout of ``--rollout-len`` months in each of ``--num-envs`` economies and
-one PPO update of every type. ``models/best`` is the epoch with the smallest central-bank loss
-(the question the chapter asks is about monetary policy). Used from Chapter 4 as well::
+one PPO update of the types that learn in it. Training runs Chapter 4's phases
+(:data:`PHASES`, :class:`PhasedTrainer`): ``--phases`` gives the epochs of each (firms alone,
+private sector under random Taylor rules, central bank alone, all jointly); epochs beyond their
+sum train jointly, and ``--epochs`` defaults to the sum. ``models/best`` is the joint-phase epoch
+with the smallest central-bank loss (the question the chapter asks is about monetary policy).
+At the end ``logs/epsilon.json`` holds each type's best-response epsilon (``--br-iterations``
+retraining iterations per type), which ``python -m macrobook scorecard RUN_DIR`` reads. Used from
+Chapter 4 as well::
 
-    from macrobook.recipes.monetary import MonetaryTrainConfig, make_trainer
-    trainer = make_trainer(MonetaryTrainConfig(num_envs=16), seed=0, device="cpu")
+    from macrobook.recipes.monetary import MonetaryTrainConfig, train_in_phases
+    trainer, log = train_in_phases((50, 20, 40, 10), MonetaryTrainConfig(num_envs=16), seed=0, device="cpu")
 """
 from __future__ import annotations
 
@@ -58,8 +64,11 @@ class MonetaryTrainConfig(Config):
 
 
 def make_trainer(train: MonetaryTrainConfig | None = None, economy: MonetaryConfig | None = None,
-                 seed: int = 0, device="auto", progress: bool = False) -> Trainer:
-    """The economy and one PPO learner per agent type (parameter sharing within a type)."""
+                 seed: int = 0, device="auto", progress: bool = False, phases=None, warm_start: bool = True) -> Trainer:
+    """The economy and one PPO learner per agent type (parameter sharing within a type).
+
+    With ``phases`` (four iteration counts, :data:`PHASES`) the trainer is a :class:`PhasedTrainer`
+    that runs Chapter 4's curriculum; without, every type learns from the first iteration."""
     train = train or MonetaryTrainConfig()
     econ = MonetaryEconomy(economy or MonetaryConfig(), num_envs=train.num_envs, device=device)
     learners = {}
@@ -69,6 +78,9 @@ def make_trainer(train: MonetaryTrainConfig | None = None, economy: MonetaryConf
                         bootstrap_on_done=True,  # the end of an episode is a truncation, not the end of time
                         reward_scale=REWARD_SCALES[k])
         learners[k] = PPO(econ.specs[k], cfg, device=econ.device, seed=seed * 100 + i)
+    if phases is not None:
+        return PhasedTrainer(econ, learners, phases, rollout_len=train.rollout_len, seed=seed, progress=progress,
+                             warm_start=warm_start)
     return Trainer(econ, learners, rollout_len=train.rollout_len, seed=seed, progress=progress)
 
 
@@ -85,6 +97,33 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--rollout-len", type=int_arg("--rollout-len", min=1), default=24, help="months per epoch")
     ap.add_argument("--lr", type=float_arg("--lr", min=1e-8, max=1.0), default=3e-3)
     ap.add_argument("--no-zlb", action="store_true", help="let the policy rate go below zero (to -5%%)")
+    ap.add_argument("--phases", type=_phases_arg, default=DEFAULT_PHASES,
+                    help="epochs of each training phase: firms alone, private sector under random rules, central "
+                         "bank alone, all jointly (default %(default)s; epochs beyond their sum train jointly)")
+    ap.add_argument("--br-iterations", type=int_arg("--br-iterations", min=0), default=3,
+                    help="best-response retraining iterations per type for logs/epsilon.json (0: skip)")
+    # the default run goes through every phase once (epochs = the phases' sum, Chapter 4's full setting)
+    total = sum(int(x) for x in DEFAULT_PHASES.split(","))
+    ap.set_defaults(epochs=total)
+    for action in ap._actions:
+        if action.dest == "epochs":
+            action.help = f"training epochs (default {total}: every phase once)"
+
+
+#: the default phase schedule of ``train monetary`` (Chapter 4's full setting)
+DEFAULT_PHASES = "50,20,40,10"
+
+
+def _phases_arg(text: str) -> str:
+    parts = str(text).split(",")
+    if len(parts) != len(PHASES) or not all(p.strip().isdigit() for p in parts):
+        raise argparse.ArgumentTypeError(f"--phases must be {len(PHASES)} integers >= 0 separated by commas "
+                                         f"(firms, private sector, central bank, jointly), got {text!r}")
+    return ",".join(p.strip() for p in parts)
+
+
+def phase_schedule(args) -> tuple[int, ...]:
+    return tuple(int(x) for x in str(getattr(args, "phases", DEFAULT_PHASES)).split(","))
 
 
 def _configs(args) -> tuple[MonetaryTrainConfig, MonetaryConfig]:
@@ -98,15 +137,20 @@ def _configs(args) -> tuple[MonetaryTrainConfig, MonetaryConfig]:
 
 
 def build(args) -> Trainer:
+    """The :class:`PhasedTrainer` of a run (Chapter 4's phases, ``--phases``)."""
     train, econ = _configs(args)
     try:
-        return make_trainer(train, econ, seed=args.seed, device=args.device)
+        return make_trainer(train, econ, seed=args.seed, device=args.device, phases=phase_schedule(args))
     except ConfigError as e:
         raise SystemExit(f"macrobook train monetary: {e}")
 
 
 def score(trainer: Trainer, row: dict) -> float:
-    """Higher is better: minus the central bank's mean loss in the epoch."""
+    """Higher is better: minus the central bank's mean loss in the epoch, counted only once every
+    type learns (the last phase): in earlier phases the central bank is a rule, and a ``best``
+    model from them would hold an untrained central bank."""
+    if row.get("phase", PHASES[-1][0]) != PHASES[-1][0]:
+        return -float("inf")
     return -float(row.get("macro/cb_loss", float("inf")))
 
 
@@ -197,8 +241,42 @@ def finish(trainer: Trainer, run, args) -> None:
         "evaluation_means": _summary(frame),
         "reward_scales_seen_by_ppo": REWARD_SCALES,
     }
+    phases = getattr(trainer, "phase_iterations", None)
+    if phases is not None:
+        done = [min(max(trainer.iteration - sum(phases[:k]), 0), n) for k, n in enumerate(phases)]
+        stats["phases"] = [{"phase": p[0], "learns": list(p[1]), "planned": n, "completed": d}
+                           for p, n, d in zip(PHASES, phases, done)]
+        stats["warm_start"] = getattr(trainer, "warm_start_report", {})
     atomic_write_json(run.logs / "train_stats.json", stats)
     plot_run(trainer, frame, run.plots)
+    br = int(getattr(args, "br_iterations", 0))
+    if br > 0:
+        atomic_write_json(run.logs / "epsilon.json", measure_epsilon(trainer, args, br))
+
+
+#: months and economies of the best-response evaluation (common random numbers across profiles)
+EPSILON_EVAL_MONTHS, EPSILON_EVAL_ENVS = 36, 8
+
+
+def measure_epsilon(trainer: Trainer, args, iterations: int, episodes: int = 1, seed: int = 777) -> dict:
+    """Best-response epsilon per type (:func:`~macrobook.analysis.best_response.epsilon_table`,
+    baseline "own": each type's untrained policy among the others' learned ones), evaluated over
+    :data:`EPSILON_EVAL_MONTHS` months in :data:`EPSILON_EVAL_ENVS` economies with common random
+    numbers. Returns ``{type: epsilon}`` (``null`` where training did not raise the type's reward,
+    so the share is undefined), what ``python -m macrobook scorecard`` reads from
+    ``logs/epsilon.json``."""
+    import dataclasses
+
+    from ..analysis.best_response import epsilon_table
+    from ..utils import seed_everything
+
+    seed_everything(int(args.seed))
+    untrained = make_trainer(*_configs(args), seed=int(args.seed), device=trainer.economy.device)
+    cfg = dataclasses.replace(trainer.economy.config, sim_length=EPSILON_EVAL_MONTHS)
+    eval_econ = MonetaryEconomy(cfg, num_envs=EPSILON_EVAL_ENVS, device=trainer.economy.device)
+    table = epsilon_table(trainer, untrained, eval_econ, iterations, episodes=episodes, seed=seed)
+    trainer._obs = None
+    return {r["type"]: (float(r["epsilon"]) if np.isfinite(r["epsilon"]) else None) for r in table.to_dict("records")}
 
 
 def evaluate(trainer: Trainer, run, args, out_dir) -> None:
@@ -307,38 +385,153 @@ PHASES = (
 )
 
 
+#: how much probability a warm-started learner puts on the rule's action (see :func:`imitate`)
+WARM_START_PROB = 0.5
+
+
+def imitate(learner, obs: torch.Tensor, actions: torch.Tensor, target_prob: float = WARM_START_PROB,
+            max_steps: int = 300, lr: float = 3e-3) -> dict:
+    """Warm start: fit ``learner``'s policy to a rule's ``actions`` on observations ``obs``
+    (behavioural cloning; Pomerleau 1991), until the rule's action has probability
+    ``target_prob`` on average (the policy keeps the rest of its mass on the other actions,
+    so PPO can still explore). Only the actor moves, with its own Adam; the PPO optimizer is
+    untouched. Returns ``{"steps", "prob"}``.
+    """
+    actor = learner.actor
+    d = obs.shape[-1]
+    o = obs.reshape(-1, d).to(learner.device)
+    a = actions.reshape((o.shape[0],) + tuple(actions.shape[obs.dim() - 1:])).to(learner.device)
+    opt = torch.optim.Adam(actor.parameters(), lr=lr)
+    steps, prob = 0, 0.0
+    for steps in range(max_steps + 1):
+        logp, _ = actor.evaluate(o, a)
+        prob = float(logp.detach().exp().mean())
+        if prob >= target_prob or steps == max_steps:
+            break
+        loss = -logp.mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return {"steps": steps, "prob": prob}
+
+
+class PhasedTrainer(Trainer):
+    """Chapter 4's curriculum (:data:`PHASES`) as one :class:`~macrobook.train.Trainer`.
+
+    ``phase_iterations``: four numbers, one per phase; iteration ``i`` belongs to the phase whose
+    range holds it, and every iteration after the last phase trains all types jointly. The
+    learners are the PPO learners of every type (what is saved and loaded); in each phase the
+    types that do not learn are played by the rules (phase 1: Taylor 1993 central bank,
+    households that follow their plan, mid-grid banks), by a Taylor rule drawn per economy (the
+    central bank in phase 2) or by their frozen learned policy. Each phase starts from a fresh
+    reset of the economies (seed ``seed + 17 k`` for the ``k``-th non-empty phase).
+
+    With ``warm_start`` the private-sector types that start learning in phase 2 (households and
+    banks) are first fitted to the rules they played in phase 1 (:func:`imitate`), so that the
+    firms trained in phase 1 do not meet a private sector that acts at random (half the
+    households out of the labour force). A curriculum set from outside (the best-response check
+    sets one) switches the phases off: all learners act and the curriculum says who learns.
+    """
+
+    def __init__(self, economy, learners, phase_iterations, rollout_len: int = 24, seed: int = 0,
+                 progress: bool = False, warm_start: bool = True):
+        super().__init__(economy, learners, rollout_len=rollout_len, seed=seed, progress=progress)
+        if len(phase_iterations) != len(PHASES) or any(int(n) < 0 for n in phase_iterations):
+            raise ConfigError(f"phase iterations must be {len(PHASES)} integers >= 0 (one per phase), "
+                              f"got {tuple(phase_iterations)}")
+        self.phase_iterations = tuple(int(n) for n in phase_iterations)
+        self.base_seed = seed
+        self.warm_start = warm_start
+        self.rules = reference_agents()
+        self.random_rule = RandomTaylorRule(economy.num_envs, seed)
+        self.warm_start_report: dict = {}
+
+    # ---------------------------------------------------------------- which phase
+    def phase_index(self, iteration: int | None = None) -> int:
+        it = self.iteration if iteration is None else iteration
+        end = 0
+        for k, n in enumerate(self.phase_iterations):
+            end += n
+            if it < end:
+                return k
+        return len(PHASES) - 1
+
+    def phase_start(self, k: int) -> int:
+        return sum(self.phase_iterations[:k])
+
+    def phase_agents(self, k: int) -> dict:
+        name, learn, _ = PHASES[k]
+        ppo = self.learners
+        if name == "firms alone":
+            return {t: (ppo[t] if t in learn else self.rules[t]) for t in AGENT_TYPES}
+        if name.startswith("private"):
+            return {**ppo, "central_bank": self.random_rule}
+        return dict(ppo)
+
+    # ---------------------------------------------------------------- Trainer hooks
+    def actions(self, obs, deterministic: bool = False):
+        if self.curriculum is not None:
+            return super().actions(obs, deterministic)
+        acts, extras = {}, {}
+        for t, agent in self.phase_agents(self.phase_index()).items():
+            acts[t], extras[t] = agent.act(obs[t], deterministic=deterministic)
+        return acts, extras
+
+    def active_types(self) -> list[str]:
+        if self.curriculum is not None:
+            return super().active_types()
+        return list(PHASES[self.phase_index()][1])
+
+    def _warm_start(self) -> None:
+        """Fit households and banks to their phase-1 rules on a year of phase-1 play (own economy copy)."""
+        from ..replay import PolicySampler
+
+        econ = type(self.economy)(self.economy.config, num_envs=self.economy.num_envs, device=self.economy.device)
+        agents = self.phase_agents(0)
+        sampler = PolicySampler(agents, self.base_seed + 5, False)
+        obs = econ.reset(seed=self.base_seed + 5)
+        O = {t: [] for t in ("household", "bank")}
+        A = {t: [] for t in O}
+        with torch.no_grad():
+            for _ in range(12):
+                acts = sampler(obs)
+                for t in O:
+                    O[t].append(obs[t]); A[t].append(acts[t])
+                obs = econ.step(acts).obs
+        for t in O:
+            if t in self.learners and getattr(self.learners[t], "actor", None) is not None:
+                self.warm_start_report[t] = imitate(self.learners[t], torch.stack(O[t]), torch.stack(A[t]))
+
+    def train(self, iterations: int, callback=None):
+        if self.curriculum is not None:
+            return super().train(iterations, callback)
+        for _ in range(iterations):
+            k = self.phase_index()
+            live = [j for j, n in enumerate(self.phase_iterations) if n > 0]
+            self.seed = self.base_seed + 17 * (live.index(k) if k in live else len(live))
+            if self.iteration == self.phase_start(k) and (k in live or self.iteration == sum(self.phase_iterations)):
+                self._obs = None  # a phase starts from a fresh reset
+                if self.warm_start and PHASES[k][0].startswith("private") and self.phase_iterations[0] > 0:
+                    self._warm_start()
+            super().train(1, callback)
+            self.records[-1]["phase"] = PHASES[k][0]
+        return self.log
+
+
 def train_in_phases(iterations, train: MonetaryTrainConfig | None = None, economy: MonetaryConfig | None = None,
-                    seed: int = 0, device="cpu", progress: bool = False, callback=None):
+                    seed: int = 0, device="cpu", progress: bool = False, callback=None, warm_start: bool = True):
     """Chapter 4's curriculum. ``iterations``: four numbers, one per entry of :data:`PHASES`.
 
-    Returns ``(trainer, log)``: the trainer holds the PPO learners of every type (all learned by
-    the end) and ``log`` one row per iteration with its phase. The learners persist across phases;
-    a type that is not learning in a phase is played by its rule (phase 1), by a random Taylor
-    rule (the central bank in phase 2) or by its frozen learned policy.
+    Returns ``(trainer, log)``: the :class:`PhasedTrainer` holds the PPO learners of every type
+    (all learned by the end) and ``log`` one row per iteration with its phase. The learners
+    persist across phases; a type that is not learning in a phase is played by its rule
+    (phase 1), by a random Taylor rule (the central bank in phase 2) or by its frozen learned
+    policy. ``warm_start``: see :class:`PhasedTrainer`.
     """
-    import pandas as pd
-
     if len(iterations) != len(PHASES):
         raise ConfigError(f"iterations must have {len(PHASES)} entries (one per phase), got {len(iterations)}")
-    trainer = make_trainer(train, economy, seed=seed, device=device, progress=progress)
-    ppo = dict(trainer.learners)
-    rules = reference_agents()
-    logs = []
-    for (name, learn, _), n in zip(PHASES, iterations):
-        if n <= 0:
-            continue
-        if name == "firms alone":
-            agents = {k: (ppo[k] if k in learn else rules[k]) for k in AGENT_TYPES}
-        elif name.startswith("private"):
-            agents = {**ppo, "central_bank": RandomTaylorRule(trainer.economy.num_envs, seed)}
-        else:
-            agents = dict(ppo)
-        tr = Trainer(trainer.economy, agents, curriculum=(lambda it, t, learn=learn: list(learn)),
-                     rollout_len=trainer.rollout_len, seed=seed + 17 * len(logs), progress=progress)
-        tr.train(n, callback=callback)
-        log = tr.log.copy()
-        log["phase"] = name
-        logs.append(log)
+    trainer = make_trainer(train, economy, seed=seed, device=device, progress=progress, phases=iterations,
+                           warm_start=warm_start)
+    trainer.train(sum(iterations), callback=callback)
     trainer._obs = None
-    full = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame()
-    return trainer, full
+    return trainer, trainer.log

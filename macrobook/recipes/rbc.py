@@ -78,6 +78,9 @@ class RBCTrainConfig(Config):
     gamma: float = 0.99
     fixed_tax: float = -1.0        # >= 0: the government is not learned and sets both rates to this value
     productivity_sigma: float = 0.0
+    # ours, off by default: firms wait until consumers have learned something (see RBCCurriculum)
+    consumer_gate: float = 0.0     # > 0: firms start once consumer entropy <= this share of uniform play's
+    gate_deadline: float = 0.5     # ... or at this fraction of the run, whichever comes first
 
     def validate(self):
         check_int(self, "iterations", min=1)
@@ -101,6 +104,10 @@ class RBCTrainConfig(Config):
         check_float(self, "gamma", min=0.0, max=1.0)
         check(self.fixed_tax == -1.0 or 0.0 <= self.fixed_tax <= 1.0, self, "fixed_tax", "-1 (learned) or a rate in [0, 1]")
         check_float(self, "productivity_sigma", min=0.0)
+        check_float(self, "consumer_gate", min=0.0, max=1.0, max_open=True)
+        check_float(self, "gate_deadline", min=0.0, max=1.0)
+        check(self.consumer_gate == 0 or self.gate_deadline >= self.firm_start, self, "gate_deadline",
+              f">= firm_start={self.firm_start} when consumer_gate is on")
 
 
 class FixedGovernment(FixedPolicy):
@@ -118,17 +125,53 @@ class FixedGovernment(FixedPolicy):
 
 
 class RBCCurriculum:
-    """The staged curricula of Curry et al. (2022, Sec. 6); called by the Trainer each iteration."""
+    """The staged curricula of Curry et al. (2022, Sec. 6); called by the Trainer each iteration.
+
+    With ``consumer_gate > 0`` (ours; the authors' schedule is fixed in episodes) firms do not start at
+    ``firm_start`` unless consumers have learned something by then: the gate opens at the first
+    iteration from ``firm_start`` on after which the consumers' policy entropy (the last PPO update's
+    mean, in nats) is at most ``consumer_gate`` times its value under uniform play, and at
+    ``gate_deadline`` of the run at the latest. The government's start moves by the same delay (the
+    tax cap still rises over the same number of iterations in between). The gate is read from the
+    training log, so a resumed run opens it at the same iteration."""
 
     def __init__(self, config: RBCTrainConfig):
         self.config = config
+        self.delay = 0   # iterations the consumer gate held the firms back
 
     def start(self, agent_type: str) -> int:
         c = self.config
         if not c.curriculum or agent_type == "consumer":
             return 0
         frac = c.firm_start if agent_type == "firm" else c.government_start
-        return int(round(frac * c.iterations))
+        return int(round(frac * c.iterations)) + self.delay
+
+    @staticmethod
+    def uniform_entropy(trainer: Trainer) -> float:
+        """Entropy (nats) of a consumer choosing every head's level uniformly at random."""
+        a = trainer.economy.specs["consumer"].action
+        return float(sum(math.log(n) for n in a.nvec))
+
+    def gate_opens(self, records: list, uniform_entropy: float) -> int | None:
+        """The iteration at which the consumer gate opens given the training log so far (None: still shut)."""
+        c = self.config
+        base = int(round(c.firm_start * c.iterations))
+        deadline = max(base, int(round(c.gate_deadline * c.iterations)))
+        for it in range(base, len(records) + 1):
+            if it >= deadline:
+                return deadline
+            ent = records[it - 1].get("entropy/consumer") if it >= 1 else None
+            if ent is not None and ent == ent and ent <= c.consumer_gate * uniform_entropy:
+                return it
+        return deadline if len(records) >= deadline else None
+
+    def _update_gate(self, iteration: int, trainer: Trainer) -> None:
+        c = self.config
+        if not (c.curriculum and c.consumer_gate > 0):
+            return
+        base = int(round(c.firm_start * c.iterations))
+        opens = self.gate_opens(trainer.records[:iteration], self.uniform_entropy(trainer))
+        self.delay = (opens if opens is not None else max(iteration, base) + 1) - base
 
     def apply(self, iteration: int, economy: RBCEconomy) -> None:
         """Set the economy's curriculum knobs for ``iteration``."""
@@ -160,6 +203,7 @@ class RBCCurriculum:
 
     def __call__(self, iteration: int, trainer: Trainer):
         c = self.config
+        self._update_gate(iteration, trainer)
         self.apply(iteration, trainer.economy)
         active = []
         for k, learner in trainer.learners.items():
