@@ -1,7 +1,8 @@
 """The six-sector economy's scorecard (Chapter 3): the checks the chapter's pass ranges name, fixed
-before any run, in the card format of :mod:`macrobook.analysis.scorecard` (``{"economy", "seed",
-"checks": [{"name", "value", "low", "high", "pass", "interval", "source", "what", "note"}], "passed",
-"total"}``; :func:`macrobook.analysis.scorecard.card_json` writes it as strict JSON).
+before any run, built with the generic :func:`macrobook.analysis.scorecard.make_check` and
+:func:`~macrobook.analysis.scorecard.build_scorecard` (the shared schema ``{"economy", "checks":
+[{"name", "value", "low", "high", "pass", ...}], "passed", "total"}``, plus ``"seed"``;
+:func:`~macrobook.analysis.scorecard.card_json` writes it as strict JSON).
 
 Six-sector-specific: quarterly data, a fiscal and a rate experiment, money-stock drift and the
 share of learned actions at an end of their box. Pure numpy; the chapter measures, this module judges.
@@ -12,6 +13,8 @@ import math
 from typing import Mapping
 
 import numpy as np
+
+from .scorecard import build_scorecard, make_check
 
 #: name -> (low, high, source, what); a value passes inside [low, high] (or the stated sign test)
 CRITERIA: Mapping[str, tuple] = {
@@ -31,10 +34,7 @@ CRITERIA: Mapping[str, tuple] = {
 
 def _check(name: str, value: float, passed: bool, interval=None, note: str = "") -> dict:
     low, high, source, what = CRITERIA[name]
-    v = float(value) if value is not None and np.isfinite(value) else float("nan")
-    return {"name": name, "value": v, "low": low, "high": high, "pass": bool(passed and np.isfinite(v)),
-            "interval": None if interval is None else [float(interval[0]), float(interval[1])],
-            "source": source, "what": what, "note": note}
+    return make_check(name, value, low, high, passed, interval=interval, source=source, what=what, note=note)
 
 
 def _in(name: str, v: float) -> bool:
@@ -69,5 +69,6 @@ def six_sector_card(*, seed: int, sold_out_share: float, inflation_annual_pct: f
         response_check("rate_output_response", rate_response),
         _check("price_foc", price_gain, _in("price_foc", price_gain)),
     ]
-    return {"economy": "six_sector", "seed": int(seed), "checks": checks,
-            "passed": int(sum(c["pass"] for c in checks)), "total": len(checks)}
+    card = build_scorecard("six_sector", checks)
+    card["seed"] = int(seed)
+    return card
