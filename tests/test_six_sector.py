@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from macrobook.config import ConfigError
-from macrobook.envs.six_sector import (SHOCKS, SixSectorConfig, SixSectorEconomy, bank_balance_gap, money_stock,
-                                       step_draws, transition)
+from macrobook.envs.six_sector import (SHOCKS, SixSectorConfig, SixSectorEconomy, bank_balance_gap,
+                                       central_bank_balance_gap, gov_debt, money_stock, step_draws, transition)
 from macrobook.bench.six_sector import transition_loop
 
 torch.set_num_threads(1)
@@ -40,16 +40,22 @@ def test_gdp_expenditure_identity_every_step(policy):
 
 @pytest.mark.parametrize("policy", ["random", "reference"])
 def test_money_created_only_where_the_model_says(policy):
-    # d(deposits) = loans issued - repaid + primary deficit + deposit interest + bank dividends - loan interest
+    # d(deposits) = loans issued - repaid - seized - loan interest + deposit interest + bank dividends
+    #               - reserve-interest tax + monetized deficit; deficits are otherwise bond-financed
     for before, out in _run(policy):
         f, after = out.info["flows"], out.info["state_after"]
         change = money_stock(after) - money_stock(before)
-        booked = (f["loans_issued"] - f["loans_repaid"] + f["primary_deficit"] + f["deposit_interest"]
-                  + f["bank_dividends"] - f["loan_interest_paid"])
+        booked = (f["loans_issued"] - f["loans_repaid"] - f["seized"] - f["loan_interest_paid"] + f["deposit_interest"]
+                  + f["bank_dividends"] - f["reserve_tax"] + f["monetized"])
         scale = money_stock(before).abs()
         assert ((change - booked).abs() / scale).max() < 1e-9
-        # and the bank's balance sheet, with equity booked from its income flows, balances
+        # the bank's and the central bank's balance sheets balance; public debt grows by the deficit
         assert (bank_balance_gap(after).abs() / scale).max() < 1e-9
+        assert (central_bank_balance_gap(after).abs() / scale).max() < 1e-9
+        assert ((gov_debt(after) - gov_debt(before) - f["deficit"]).abs() / scale).max() < 1e-9
+        assert torch.allclose(f["bonds_sold"] + f["monetized"], f["deficit"], rtol=0, atol=1e-9 * float(scale.max()))
+    if policy == "reference":   # households absorb the bonds: the central bank prints nothing
+        assert float(f["monetized"].abs().max()) < 1e-12 * float(scale.max())
 
 
 def test_money_is_unchanged_by_transfers_between_non_banks():
@@ -63,7 +69,8 @@ def test_money_is_unchanged_by_transfers_between_non_banks():
     a["bank"][:] = 0.0
     a["government"][..., 1] = 0.0     # no spending ...
     a["government"][..., 0] = 0.0     # ... and no taxes
-    a["household"][..., 0] = 0.2      # spend little so firms stay liquid (no overdraft loans)
+    a["household"][..., 0] = 0.1      # spend little so firms stay liquid (no overdraft loans)
+    a["firm"][..., 1] = 0.0           # no investment (it would be financed by loans)
     before = econ.state
     out = econ.step(a)
     f = out.info["flows"]
@@ -74,11 +81,10 @@ def test_money_is_unchanged_by_transfers_between_non_banks():
 def test_no_forbidden_negative_balances_or_inventories():
     for _, out in _run("random", steps=40):
         s = out.info["state_after"]
-        for name in ("hh_deposits", "firm_deposits", "loans", "capital", "inventory"):
+        for name in ("hh_deposits", "hh_bonds", "firm_deposits", "loans", "capital"):
             assert float(getattr(s, name).min()) >= -1e-9, name
-        f = out.info["flows"]
-        # a market never sells more than it has: fill rate in [0, 1]
-        assert float(f["fill"].min()) >= 0.0 and float(f["fill"].max()) <= 1.0 + 1e-12
+        # a firm never sells more than it can make
+        assert bool((s.last_sales <= s.last_capacity * (1 + 1e-12)).all())
         u = out.macro["unemployment"]
         assert float(u.min()) >= 0.0 and float(u.max()) <= 1.0
 
@@ -138,8 +144,8 @@ def test_episode_ends_and_economies_auto_reset():
 
 def test_economics_signs_and_timing():
     # a higher policy rate appreciates the currency at once; a spending shock raises the deficit
-    # at once, but output is predetermined within the quarter (firms hired and priced before
-    # demand arrived), so real GDP moves only from the next quarter, through the firms' choices
+    # and, as firms produce to order, real GDP within the quarter; lower foreign demand cuts the
+    # trade balance
     def one_step(shock, size):
         econ = SixSectorEconomy(CFG, num_envs=16, device="cpu")
         econ.reset(seed=2)
@@ -154,7 +160,7 @@ def test_economics_signs_and_timing():
     assert bool((tight["exchange_rate"] < base["exchange_rate"]).all())
     assert bool((stim["deficit_to_gdp"] > base["deficit_to_gdp"]).all())
     assert bool((stim["government_spending"] > base["government_spending"]).all())
-    assert torch.equal(stim["real_gdp"], base["real_gdp"])
+    assert bool((stim["real_gdp"] > base["real_gdp"]).all())
     assert bool((lowx["trade_balance"] < base["trade_balance"]).all())
 
 
@@ -197,16 +203,16 @@ def test_fiscal_stimulus_response_and_crn_beats_independent_draws():
     econ = SixSectorEconomy(CFG, num_envs=16, device="cpu")
     shock = shock_path(lambda e, v: e.set_shock("government_spending", v), size=0.05, persistence=0.7)
     irf = impulse_response(econ, _ref_policy(econ), shock, horizon=6, burn_in=3, seed=0,
-                           variables=["investment", "government_spending", "deficit_to_gdp"])
+                           variables=["real_gdp", "government_spending", "deficit_to_gdp"])
     w = irf.wide()
     assert w.loc[0, "government_spending"] > 0 and w.loc[0, "deficit_to_gdp"] > 0
-    # extra demand drains inventories: inventory (hence total) investment falls on impact
-    assert w.loc[0, "investment"] < 0
+    # firms make to order: the extra demand is produced at once
+    assert w.loc[0, "real_gdp"] > 0
     # the same comparison with independent seeds is far noisier than with common random numbers
-    crn_sd = irf.per_env["investment"][0].std()
+    crn_sd = irf.per_env["real_gdp"][0].std()
     other = impulse_response(econ, _ref_policy(econ), shock_path(lambda e, v: None, 0.0), horizon=6, burn_in=3,
-                             seed=1, variables=["investment"])
-    indep = irf.shocked["investment"][0] - other.baseline["investment"][0]
+                             seed=1, variables=["real_gdp"])
+    indep = irf.shocked["real_gdp"][0] - other.baseline["real_gdp"][0]
     assert crn_sd < indep.std()
 
 
@@ -218,27 +224,28 @@ def test_impulse_rejects_unknown_variables():
 
 
 def test_relative_response_is_nan_without_warnings_where_the_baseline_is_zero():
-    # an economy whose firms hire nobody produces nothing: real GDP is 0 in the baseline, so a
-    # relative response is undefined there; it must come out as NaN with n counting the defined ones
+    # a government that spends nothing has spending 0 in the baseline, so a relative response of
+    # spending is undefined there; it must come out as NaN with n counting the defined ones
     import warnings
 
     econ = SixSectorEconomy(CFG, num_envs=4, device="cpu")
 
     def no_hiring_in_first_two(obs):
         a = econ.reference_actions()
-        a["firm"][:2, :, 1] = 0.0          # economies 0 and 1: labor demand 0 -> no output
+        a["government"][:2, :, 1] = 0.0    # economies 0 and 1: no government spending
         return a
 
     shock = shock_path(lambda e, v: e.set_shock("government_spending", v), size=0.05, persistence=0.5)
     with warnings.catch_warnings():
         warnings.simplefilter("error")     # a RuntimeWarning (mean of empty slice, ...) fails the test
         irf = impulse_response(econ, no_hiring_in_first_two, shock, horizon=3, burn_in=2, seed=0,
-                               variables=["real_gdp", "deficit_to_gdp"], relative=["real_gdp"])
-    assert np.isnan(irf.per_env["real_gdp"][:, :2]).all() and np.isfinite(irf.per_env["real_gdp"][:, 2:]).all()
-    rows = irf.frame[irf.frame.variable == "real_gdp"]
+                               variables=["government_spending", "deficit_to_gdp"], relative=["government_spending"])
+    g = irf.per_env["government_spending"]
+    assert np.isnan(g[:, :2]).all() and np.isfinite(g[:, 2:]).all()
+    rows = irf.frame[irf.frame.variable == "government_spending"]
     assert (rows["n"] == 2).all()
-    assert np.allclose(rows["response"], irf.per_env["real_gdp"][:, 2:].mean(1))
-    assert np.allclose(rows["se"], irf.per_env["real_gdp"][:, 2:].std(1, ddof=1) / np.sqrt(2))
+    assert np.allclose(rows["response"], g[:, 2:].mean(1))
+    assert np.allclose(rows["se"], g[:, 2:].std(1, ddof=1) / np.sqrt(2))
     # with a single defined economy the standard error is undefined (NaN), again without a warning
     econ1 = SixSectorEconomy(CFG, num_envs=1, device="cpu")
     with warnings.catch_warnings():
@@ -249,15 +256,14 @@ def test_relative_response_is_nan_without_warnings_where_the_baseline_is_zero():
 
 
 def test_observations_and_ratios_stay_finite_when_output_collapses():
-    # firms that hire nobody produce nothing: GDP is 0, but every observation the actors see and
-    # every reported ratio must stay finite and of ordinary size (ratios are to reference GDP)
+    # a productivity collapse leaves firms no capacity: GDP is ~0, but every observation the actors
+    # see and every reported ratio must stay finite and of ordinary size (ratios are to potential GDP)
     econ = SixSectorEconomy(CFG, num_envs=3, device="cpu")
     econ.reset(seed=0)
+    econ.set_shock("tfp", -40.0)
     for _ in range(5):
-        a = econ.reference_actions()
-        a["firm"][..., 1] = 0.0
-        out = econ.step(a)
-    assert float(out.macro["gdp"].abs().max()) == 0.0
+        out = econ.step(econ.reference_actions())
+    assert float(out.macro["real_gdp"].abs().max()) < 1e-6
     for k, o in out.obs.items():
         assert torch.isfinite(o).all() and float(o.abs().max()) < 1e3, k
     for k in ("trade_balance_to_gdp", "deficit_to_gdp"):
@@ -271,11 +277,11 @@ def test_observations_stay_finite_and_clipped_in_a_collapsing_economy():
     econ = SixSectorEconomy(CFG, num_envs=4, device="cpu")
     econ.reset(seed=0)
     a = econ.reference_actions()
-    a["firm"][..., 1] = 0.0          # nobody is hired: output and GDP fall to zero
-    a["household"][..., 1] = 0.0
+    a["household"][..., 1] = 0.5    # the fewest hours a household can offer
+    econ.set_shock("tfp", -40.0)     # no capacity: output and GDP fall to ~zero
     for _ in range(5):
         out = econ.step(a)
-    assert float(out.macro["real_gdp"].abs().max()) == 0.0
+    assert float(out.macro["real_gdp"].abs().max()) < 1e-6
     for k, o in out.obs.items():
         assert torch.isfinite(o).all(), k
         assert float(o.abs().max()) <= OBS_CLIP, k
@@ -338,27 +344,79 @@ def test_bench_six_sector_json(capsys):
         assert abs(r["speedup"] - r["batched_agent_steps_per_s"] / r["loop_agent_steps_per_s"]) < 1e-6 * r["speedup"]
 
 
-def test_a_firm_gains_from_a_price_rise_only_when_it_is_sold_out():
-    # the mechanism chapter 3 reports for its learned inflation: with slack demand a firm that
-    # raises its price loses customers to its rivals (CES, elasticity 4), so its reward falls; when
-    # demand exceeds what it can deliver it sells the same units dearer against a wage bill fixed
-    # before the quarter, so its reward rises
+def test_price_first_order_condition_points_to_the_markup_over_marginal_cost():
+    # CES demand (elasticity 6) and production to order: a firm priced far above the optimal markup
+    # over marginal cost gains by cutting (the gain from a one-point rise is negative), one priced far
+    # below gains by raising; the optimum is interior, not at an end of the box
     from macrobook.envs.six_sector import price_rise_gain
 
-    def gain(c_share, labor_demand):
+    def gain(price_scale):
         econ = SixSectorEconomy(CFG, num_envs=8, device="cpu")
         econ.reset(seed=3)
+        s = econ.state
+        s.price = s.price * price_scale
+        s.p_dom = s.p_dom * price_scale
+        s.cpi = s.cpi * price_scale
+        s.foreign_price = s.foreign_price * price_scale
+        s.hh_deposits = s.hh_deposits * price_scale
+        s.hh_bonds = s.hh_bonds * price_scale
+        s.hh_net_income = s.hh_net_income * price_scale
         a = econ.reference_actions()
-        a["household"][..., 0] = c_share
-        a["firm"][..., 1] = labor_demand
+        a["firm"][..., 0] = 0.0
         d = step_draws(CFG, econ.num_envs, econ.rand, econ.randn)
-        new, _, _ = transition(econ.state, a, d, econ.shocks, CFG)
-        g = price_rise_gain(econ.state, a, d, econ.shocks, CFG)
+        new, f, _ = transition(s, a, d, econ.shocks, CFG)
+        assert float(f["sold_out"].max()) == 0.0       # demand is below capacity everywhere
+        g = price_rise_gain(s, a, d, econ.shocks, CFG)
         assert g.shape == (8, CFG.num_firms)
-        return g, new.inventory
+        return g
 
-    slack, inv_slack = gain(0.1, 1.0)
-    short, inv_short = gain(1.0, 0.3)
-    assert bool((inv_slack > 0).all()) and bool((inv_short == 0).all())
-    assert bool((slack < 0).all()), slack
-    assert bool((short > 0).all()), short
+    assert bool((gain(1.6) < 0).all())     # 60% above the flexible price (wage fixed): cut
+    assert bool((gain(0.7) > 0).all())     # 30% below: raise
+
+
+# ----------------------------------------------------------------- the chapter's scorecard
+def test_six_sector_scorecard_passes_and_fails_on_its_fixed_ranges():
+    import json
+
+    from macrobook.analysis.scorecard import card_json
+    from macrobook.analysis.six_sector_scorecard import six_sector_card
+
+    rng = np.random.default_rng(0)
+    up, down = 1.0 + 0.1 * rng.standard_normal((8, 16)), -0.5 + 0.1 * rng.standard_normal((8, 16))
+    good = six_sector_card(seed=0, sold_out_share=0.02, inflation_annual_pct=2.0, box_end_share=0.1, money_drift=1.2,
+                           fiscal_response=up, rate_response=down, price_gain=0.001)
+    assert good["passed"] == good["total"] == 7
+    bad = six_sector_card(seed=1, sold_out_share=0.5, inflation_annual_pct=17.0, box_end_share=0.6, money_drift=3.0,
+                          fiscal_response=down, rate_response=up, price_gain=0.05)
+    assert bad["passed"] == 0
+    noisy = six_sector_card(seed=2, sold_out_share=0.02, inflation_annual_pct=2.0, box_end_share=0.1, money_drift=1.2,
+                            fiscal_response=0.01 + rng.standard_normal((8, 16)), rate_response=down, price_gain=0.0)
+    assert {c["name"]: c["pass"] for c in noisy["checks"]}["fiscal_output_response"] is False  # within 2 s.e. of 0
+    assert json.loads(card_json(good))["economy"] == "six_sector"
+
+
+# ----------------------------------------------------------------- Chapter 3's coordination task and comparison
+def test_signal_game_pays_coordination_and_compare_learners_measures_every_learner():
+    from macrobook.algos.maddpg import MADDPG, MADDPGConfig
+    from macrobook.recipes.six_sector import SignalGame, compare_learners
+
+    game = SignalGame(num_followers=2, num_envs=4)
+    obs = game.reset(seed=0)
+    signal = obs["leader"][:, 0, 0]
+    assert torch.equal(obs["follower"][:, :, 0], signal[:, None].expand(4, 2))     # followers see the signal
+    perfect = {"leader": signal[:, None, None].clone(), "follower": signal[:, None, None].expand(4, 2, 1).clone()}
+    out = game.step(perfect)
+    assert float(out.reward["leader"].abs().max()) == 0.0 and float(out.reward["follower"].abs().max()) == 0.0
+    off = {"leader": perfect["leader"] + 0.5, "follower": perfect["follower"]}
+    out = game.step(off)                 # a fresh signal each period: compare with the state it was paid on
+    assert bool((out.reward["follower"] < 0).all())
+
+    def make(central):
+        return lambda specs, seed: MADDPG(specs, MADDPGConfig(centralized=central, gamma=0.0, learning_starts=8,
+                                                              batch_size=8, hidden=(8,)), seed=seed)
+
+    table = compare_learners(lambda: SignalGame(num_envs=4), {"MADDPG": make(True), "DDPG": make(False)},
+                             seeds=[0, 1], iterations=12, eval_steps=2)
+    assert list(table["learner"]) == ["MADDPG", "MADDPG", "DDPG", "DDPG"]
+    for col in ("reward/leader", "reward/follower", "critic_loss/leader", "critic_loss/follower"):
+        assert table[col].notna().all(), col

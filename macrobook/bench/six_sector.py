@@ -15,6 +15,7 @@ import torch
 from ..envs.six_sector import ACTIONS, SixSectorConfig, SixSectorEconomy, SixSectorState, initial_state, reset_draws, step_draws
 from ..envs.base import state_where
 from .core import BenchCase, policy_actors  # noqa: F401
+from .monetary import sell_to_order_loop
 
 NAME = "six_sector"
 
@@ -23,166 +24,225 @@ NAME = "six_sector"
 
 def transition_loop(s: SixSectorState, act: Mapping[str, torch.Tensor], draws: Mapping[str, torch.Tensor],
                     shocks: Mapping[str, torch.Tensor], cfg: SixSectorConfig):
-    """The same quarter as :func:`transition`, written the agent-based way: a Python loop over
-    economies and, inside, over households and firms, on Python floats. It exists as the
-    reference that the batched step must reproduce (tests) and as the bench's baseline.
-    Returns ``(new_state, flows, rewards)`` with the same keys as :func:`transition`."""
+    """The same quarter as :func:`macrobook.envs.six_sector.transition`, written the agent-based
+    way: a Python loop over economies and, inside, over households and firms, on Python floats
+    (the goods market by :func:`macrobook.bench.monetary.sell_to_order_loop`, buyer by buyer and
+    firm by firm). The reference the batched step must reproduce (tests) and the bench's
+    baseline. Returns ``(new_state, flows, rewards)`` with a subset of the batched flows' keys."""
     L = {f.name: getattr(s, f.name).tolist() for f in dataclasses.fields(s)}
     A = {k: v.double().tolist() for k, v in act.items()}
     D = {k: v.double().tolist() for k, v in draws.items()}
     S = {k: v.double().tolist() for k, v in shocks.items()}
     E, H, F = len(L["wage"]), cfg.num_households, cfg.num_firms
     al, eta = cfg.capital_share, cfg.frisch_elasticity
+    mu = cfg.price_elasticity / (cfg.price_elasticity - 1.0)
     out = {f.name: [] for f in dataclasses.fields(s)}
-    flows = {k: [] for k in ("gdp", "consumption", "investment", "government_spending", "exports", "imports",
-                             "loans_issued", "loans_repaid", "deposit_interest", "loan_interest_paid",
-                             "bank_dividends", "primary_deficit", "write_offs", "real_gdp")}
+    keys = ("gdp", "consumption", "investment", "government_spending", "exports", "imports", "loans_issued",
+            "loans_repaid", "deposit_interest", "loan_interest_paid", "bank_dividends", "monetized", "seized",
+            "reserve_tax", "taxes", "deficit", "real_gdp", "current_account")
+    flows = {k: [] for k in keys}
     rew = {k: [] for k in ACTIONS}
     for e in range(E):
-        ah, af = A["household"][e], A["firm"][e]
-        tax_rate, g_share = A["government"][e][0]
-        g_share = max(g_share + S["government_spending"][e], 0.0)
-        policy_rate = max(A["central_bank"][e][0][0] + S["policy_rate"][e], 0.0)
-        spread = A["bank"][e][0][0]
-        import_demand, fx_change = A["foreign"][e][0]
         g = {k: L[k][e] for k in L}
-        # 1. prices and rates
+        ah, af = A["household"][e], A["firm"][e]
+        tax_base, g_share = A["government"][e][0]
+        g_share = max(g_share + S["government_spending"][e], 0.0)
+        policy = max(A["central_bank"][e][0][0] + S["policy_rate"][e], 0.0)
+        spread = A["bank"][e][0][0]
+        import_demand, fx_push = A["foreign"][e][0]
+        # 1. prices, rates, exchange rate, tax rule
         price = [g["price"][j] * (1 + af[j][0]) for j in range(F)]
         p_dom = math.exp(sum(math.log(p) for p in price) / F)
-        xr = g["exchange_rate"] * math.exp(fx_change - cfg.fx_rate_sensitivity * (policy_rate - cfg.foreign_rate)
-                                           + cfg.fx_volatility * D["fx"][e])
-        r_d, r_l = cfg.deposit_passthrough * policy_rate, policy_rate + spread
-        # 2. interest
-        hh_dep = [d * (1 + r_d) for d in g["hh_deposits"]]
-        int_recv = [d * r_d for d in g["firm_deposits"]]
-        loan_int = [l * r_l for l in g["loans"]]
-        firm_dep = [g["firm_deposits"][j] + int_recv[j] - loan_int[j] for j in range(F)]
-        foreign_dep = g["foreign_deposits"] * (1 + r_d)
-        dep_int = (sum(g["hh_deposits"]) + sum(g["firm_deposits"]) + g["foreign_deposits"]) * r_d
-        gov_int, res_int = g["gov_debt"] * policy_rate, g["reserves"] * policy_rate
-        # 3. labor market
-        supply = [ah[i][1] * g["skill"][i] for i in range(H)]
-        demand = [af[j][1] * g["ref_hours"][j] for j in range(F)]
-        ts, td = sum(supply), sum(demand)
-        emp = min(ts, td)
-        hf = emp / ts if ts > 0 else 0.0
-        ff = emp / td if td > 0 else 0.0
-        wage = g["wage"]
-        hours = [ah[i][1] * hf for i in range(H)]
-        labor = [demand[j] * ff for j in range(F)]
-        wage_inc = [wage * supply[i] * hf for i in range(H)]
-        wage_bill = [wage * labor[j] for j in range(F)]
-        unemp = 1 - emp / ts if ts > 0 else 0.0
-        # 4. production
-        z = math.exp(g["log_tfp"])
-        output = [g["productivity"][j] * z * g["capital"][j] ** al * labor[j] ** (1 - al) for j in range(F)]
-        avail = [g["inventory"][j] + output[j] for j in range(F)]
-        # 5. plans
-        wtax = [tax_rate * w for w in wage_inc]
-        cash = [hh_dep[i] + wage_inc[i] - wtax[i] for i in range(H)]
-        spend = [ah[i][0] * cash[i] for i in range(H)]
-        rel = xr / p_dom
-        imp = [min(max(g["import_pref"][i] * rel ** (-cfg.import_price_elasticity), 0.0), 0.9) * spend[i] for i in range(H)]
-        dom = [spend[i] - imp[i] for i in range(H)]
-        g_plan = g_share * p_dom * g["ref_gdp"]
-        xvol = (cfg.export_share * g["ref_gdp"] * import_demand
-                * math.exp(g["log_foreign_demand"] + S["foreign_demand"][e]) * rel ** cfg.export_price_elasticity)
-        x_plan = xvol * p_dom
-        i_plan = [af[j][2] * p_dom * g["capital"][j] for j in range(F)]
-        zp = sum(dom) + g_plan + x_plan + sum(i_plan)
-        # 6. goods market
-        wc = [p ** (-cfg.price_elasticity) for p in price]
-        sw = sum(wc)
-        sales = [min(zp * wc[j] / sw / price[j], avail[j]) for j in range(F)]
-        revenue = [price[j] * sales[j] for j in range(F)]
-        fill = sum(revenue) / zp if zp > 0 else 1.0
-        inventory = [avail[j] - sales[j] for j in range(F)]
-        bpm = sum(sales) / zp if zp > 0 else 0.0
-        # 7. payments
-        c_dom = [d * fill for d in dom]
-        g_act, x_act = g_plan * fill, x_plan * fill
-        i_act = [i * fill for i in i_plan]
-        hh_dep = [cash[i] - c_dom[i] - imp[i] for i in range(H)]
-        foreign_dep = foreign_dep + sum(imp) - x_act
-        firm_dep = [firm_dep[j] - wage_bill[j] + revenue[j] - i_act[j] for j in range(F)]
-        capital = [(1 - cfg.depreciation) * g["capital"][j] + i_plan[j] * bpm for j in range(F)]
-        real_c = [dom[i] * bpm + imp[i] / xr for i in range(H)]
-        # 8. defaults
-        loans, wo, el, ndef = [], [], 0.0, 0
+        nref_open = g["p_dom"] * g["ref_gdp"]
+        debt_open = sum(g["hh_bonds"]) + g["cb_claim"]
+        tax = min(max(tax_base + cfg.tax_debt_response * (debt_open / (4 * nref_open) - cfg.debt_target), 0.0), 0.8)
+        log_e = (cfg.fx_persistence * math.log(g["exchange_rate"]) + fx_push
+                 - cfg.fx_rate_sensitivity * (policy - cfg.foreign_rate)
+                 + cfg.fx_debt_sensitivity * min(max(g["foreign_deposits"] / (4 * nref_open), -4.0), 4.0)
+                 + cfg.fx_volatility * D["fx"][e])
+        xr = math.exp(log_e)
+        pf = g["foreign_price"] * (1 + cfg.inflation_target)
+        pm = xr * pf
+        r_l = policy + spread
+        base = (sum(max(d, 0.0) for d in g["hh_deposits"]) + sum(max(d, 0.0) for d in g["firm_deposits"])
+                + max(g["foreign_deposits"], 0.0))
+        income = sum(g["loans"]) * r_l + max(g["reserves"] * policy, 0.0)
+        r_d = min(cfg.deposit_passthrough * policy, income / max(base, 1e-300))
+        # 2. interest on opening stocks
+        hh_int = [d * r_d for d in g["hh_deposits"]]
+        firm_int = [d * r_d for d in g["firm_deposits"]]
+        for_int = g["foreign_deposits"] * r_d
+        dep_int = sum(hh_int) + sum(firm_int) + for_int
+        bond_int = [b * policy for b in g["hh_bonds"]]
+        ior = g["reserves"] * policy
+        pos = sum(max(d, 0.0) for d in g["hh_deposits"])
+        ior_tax = [ior * max(d, 0.0) / max(pos, 1e-300) for d in g["hh_deposits"]]
+        hh = [g["hh_deposits"][i] + hh_int[i] + bond_int[i] - ior_tax[i] for i in range(H)]
+        fd = [g["firm_deposits"][j] + firm_int[j] for j in range(F)]
+        fx_dep = g["foreign_deposits"] + for_int
+        # 3. spending plans
+        spend, imp_budget, dom = [], [], []
+        for i in range(H):
+            cash = hh[i] + g["hh_bonds"][i] + g["hh_net_income"][i]
+            sp = min(ah[i][0] * max(cash, 0.0), max(hh[i], 0.0))
+            sh = min(max(g["import_pref"][i] * (pm / p_dom) ** (-cfg.import_price_elasticity), 0.0), 0.6)
+            spend.append(sp)
+            imp_budget.append(sh * sp)
+            dom.append(sp - sh * sp)
+        vol = sum(imp_budget) / pm
+        supply = cfg.import_supply * g["ref_gdp"]
+        scale = supply / vol if vol > supply else 1.0
+        imports_hh = [b * scale for b in imp_budget]
+        room, inv_budget = [], []
         for j in range(F):
+            room.append(max(_limit(g, j, r_l, cfg) - g["loans"][j], 0.0))
+            inv_budget.append(min(af[j][1] * p_dom * g["capital"][j], room[j] + max(fd[j], 0.0)))
+        g_budget = g_share * p_dom * g["ref_gdp"]
+        xvol = (cfg.export_share * g["ref_gdp"] * import_demand
+                * math.exp(g["log_foreign_demand"] + S["foreign_demand"][e]) * (pm / p_dom) ** cfg.export_price_elasticity)
+        x_budget = max(xvol * p_dom + cfg.foreign_spending_rate * fx_dep, 0.0)
+        # 4. goods market, to order
+        z = math.exp(g["log_tfp"])
+        zA = [g["productivity"][j] * z for j in range(F)]
+        cap_h = [g["ref_hours"][j] / cfg.reference_hours for j in range(F)]
+        capacity = [zA[j] * g["capital"][j] ** al * cap_h[j] ** (1 - al) for j in range(F)]
+        bought, spent, sold = sell_to_order_loop(dom + inv_budget + [g_budget, x_budget], price, capacity,
+                                                 cfg.price_elasticity)
+        revenue = [price[j] * sold[j] for j in range(F)]
+        c_dom, i_act = spent[:H], spent[H:H + F]
+        g_act, x_act = spent[H + F], spent[H + F + 1]
+        hh = [hh[i] - c_dom[i] - imports_hh[i] for i in range(H)]
+        fx_dep = fx_dep + sum(imports_hh) - x_act
+        inv_loans = [min(i_act[j], room[j]) for j in range(F)]
+        fd = [fd[j] + revenue[j] - i_act[j] + inv_loans[j] for j in range(F)]
+        capital = [(1 - cfg.depreciation) * g["capital"][j] + bought[H + j] for j in range(F)]
+        # 5. hours
+        hours_f = [max(sold[j] / (zA[j] * g["capital"][j] ** al), 0.0) ** (1 / (1 - al)) for j in range(F)]
+        Lh = sum(hours_f)
+        offered = sum(ah[i][1] * g["skill"][i] for i in range(H))
+        full = sum(g["skill"])
+        hours = []
+        for i in range(H):
+            if Lh <= offered:
+                hours.append(ah[i][1] * (Lh / offered if offered > 0 else 0.0))
+            else:
+                extra = min(max((Lh - offered) / max(full - offered, 1e-300), 0.0), 1.0)
+                hours.append(ah[i][1] + (1 - ah[i][1]) * extra)
+        unemp = max(1 - Lh / offered, 0.0) if offered > 0 else 0.0
+        W = g["wage"]
+        mc = []
+        for j in range(F):
+            hm = max(hours_f[j], 1e-3 * cap_h[j])
+            mc.append(W * hm / ((1 - al) * max(zA[j] * g["capital"][j] ** al * hm ** (1 - al), 1e-12)))
+        # 6. bills: wages, price-change costs (fees to households), loan interest; pro rata when short
+        wage_due = [W * h for h in hours_f]
+        adjust_due = [0.5 * cfg.rotemberg * (price[j] / g["price"][j] - 1 - cfg.inflation_target) ** 2
+                      * max(revenue[j], 0.0) for j in range(F)]
+        int_due = [l * r_l for l in g["loans"]]
+        wage_bill, adjust, loan_int, paid = [], [], [], []
+        for j in range(F):
+            due = wage_due[j] + adjust_due[j] + int_due[j]
+            avail = fd[j] + max(_limit(g, j, r_l, cfg) - g["loans"][j] - inv_loans[j], 0.0)
+            sh = max(avail, 0.0) / max(due, 1e-300) if due > avail else 1.0
+            paid.append(sh)
+            wage_bill.append(wage_due[j] * sh), adjust.append(adjust_due[j] * sh), loan_int.append(int_due[j] * sh)
+            fd[j] -= wage_bill[j] + adjust[j] + loan_int[j]
+        wps = sum(wage_bill) / sum(wage_due) if sum(wage_due) > 0 else 1.0
+        wage_inc = [W * g["skill"][i] * hours[i] * wps for i in range(H)]
+        hh = [hh[i] + wage_inc[i] for i in range(H)]
+        fee = sum(adjust) / H
+        hh = [x + fee for x in hh]
+        # 7. loans
+        loans, issued, seized, loss, repaid, defaulted = [], [], [], [], [], []
+        exp_loss = 0.0
+        for j in range(F):
+            need = max(-fd[j], 0.0)
+            od = min(need, max(_limit(g, j, r_l, cfg) - (g["loans"][j] + inv_loans[j]), 0.0))
+            fd[j] = max(fd[j] + od, 0.0)
+            lo = g["loans"][j] + inv_loans[j] + od
             lev = g["loans"][j] / max(g["price"][j] * g["capital"][j], 1e-12)
             pd = min(max(cfg.default_base * math.exp(cfg.default_leverage_sensitivity * (lev - cfg.reference_leverage)
                                                     + cfg.default_rate_sensitivity * (r_l - 0.02)), 0.0), 0.5)
-            dflt = D["default_u"][e][j] < pd
-            ndef += int(dflt)
-            w_j = cfg.loss_given_default * g["loans"][j] if dflt else 0.0
-            wo.append(w_j)
-            loans.append(g["loans"][j] - w_j)
-            el += pd * cfg.loss_given_default * g["loans"][j]
-        # 9. profits and dividends
-        cprofit = [revenue[j] - wage_bill[j] - loan_int[j] + int_recv[j] for j in range(F)]
-        fdiv = [min(cfg.dividend_payout * max(cprofit[j], 0.0), max(firm_dep[j], 0.0)) for j in range(F)]
-        firm_dep = [firm_dep[j] - fdiv[j] for j in range(F)]
-        bprofit = sum(loan_int) + gov_int + res_int - dep_int - sum(wo)
-        bdiv = cfg.bank_payout * max(bprofit, 0.0)
+            exp_loss += pd * g["loans"][j]
+            dflt = D["default_u"][e][j] < pd or paid[j] < 1.0
+            wo = lo if dflt else 0.0
+            sz = min(max(fd[j], 0.0), wo)
+            lo, fd[j] = lo - wo, fd[j] - sz
+            rp = min(cfg.loan_repayment_rate * lo, max(fd[j], 0.0))
+            lo, fd[j] = lo - rp, fd[j] - rp
+            loans.append(lo), issued.append(inv_loans[j] + od), seized.append(sz)
+            loss.append(wo - sz), repaid.append(rp), defaulted.append(dflt)
+        # 8. dividends, bank
+        fdiv = [cfg.dividend_payout * max(fd[j] - 0.5 * revenue[j], 0.0) for j in range(F)]
+        fd = [fd[j] - fdiv[j] for j in range(F)]
+        bprofit = sum(loan_int) + ior - dep_int - sum(loss)
+        equity = g["bank_equity"] + bprofit
+        bdiv = min(cfg.bank_payout * max(bprofit, 0.0), max(equity - cfg.capital_requirement * sum(loans), 0.0))
+        equity -= bdiv
         divs = sum(fdiv) + bdiv
         dinc = [g["ownership"][i] * divs for i in range(H)]
-        dtax = [tax_rate * d for d in dinc]
-        hh_dep = [hh_dep[i] + dinc[i] - dtax[i] for i in range(H)]
-        # 10. financing
-        issued = [max(-firm_dep[j], 0.0) for j in range(F)]
-        firm_dep = [firm_dep[j] + issued[j] for j in range(F)]
-        loans = [loans[j] + issued[j] for j in range(F)]
-        repaid = [min(cfg.loan_repayment_rate * loans[j], firm_dep[j]) for j in range(F)]
-        firm_dep = [firm_dep[j] - repaid[j] for j in range(F)]
-        loans = [loans[j] - repaid[j] for j in range(F)]
-        # 11. government
-        taxes = sum(wtax) + sum(dtax)
-        deficit = g_act + gov_int - taxes
-        # 12. wages, prices, shocks
-        tight = td / ts if ts > 0 else 1.0
-        wg = min(max(g["inflation"] + cfg.wage_flexibility * (tight - 1), -0.05), 0.05)
-        cpi = (1 - cfg.import_share) * p_dom + cfg.import_share * xr
+        hh = [hh[i] + dinc[i] for i in range(H)]
+        # 9. government
+        taxes_i = [tax * (wage_inc[i] + dinc[i] + bond_int[i]) for i in range(H)]
+        hh = [hh[i] - taxes_i[i] for i in range(H)]
+        deficit = g_act + sum(bond_int) - sum(taxes_i)
+        if deficit > 0:
+            pos = sum(max(x, 0.0) for x in hh)
+            buy = [min(deficit * max(x, 0.0) / max(pos, 1e-300), cfg.bond_share_cap * max(x, 0.0)) for x in hh]
+        else:
+            held = sum(max(b, 0.0) for b in g["hh_bonds"])
+            buy = [max(deficit * max(b, 0.0) / max(held, 1e-300), -max(b, 0.0)) for b in g["hh_bonds"]]
+        monetized = deficit - sum(buy)
+        hh = [hh[i] - buy[i] for i in range(H)]
+        bonds = [g["hh_bonds"][i] + buy[i] for i in range(H)]
+        # 10. wages, prices, shocks
+        cpi = math.exp((1 - cfg.import_share) * math.log(p_dom) + cfg.import_share * math.log(pm))
         infl = cpi / g["cpi"] - 1
-        # 13. accounts and rewards
-        gdp = sum(price[j] * output[j] for j in range(F))
-        inv_inv = sum(price[j] * (inventory[j] - g["inventory"][j]) for j in range(F))
-        imports = sum(imp)
+        growth = min(max(cfg.wage_indexation * g["inflation"] + cfg.wage_flexibility * (cfg.natural_unemployment - unemp),
+                         -0.02), 0.02)
+        # 11. accounts and rewards
+        gdp = sum(revenue)
+        imports = sum(imports_hh)
         real_gdp = gdp / p_dom
         gap = real_gdp / g["ref_gdp"] - 1
         nref = p_dom * g["ref_gdp"]
         c_ref = 0.6 * g["ref_gdp"] / H
-        util = [math.log(max(real_c[i] / c_ref, 1e-3)) - g["chi"][i] * hours[i] ** (1 + 1 / eta) / (1 + 1 / eta)
-                for i in range(H)]
+        util = [math.log(max((bought[i] + imports_hh[i] / pm) / c_ref, 1e-3))
+                - g["chi"][i] * hours[i] ** (1 + 1 / eta) / (1 + 1 / eta) for i in range(H)]
         rew["household"].append(util)
-        rew["firm"].append([(cprofit[j] - cfg.depreciation * price[j] * g["capital"][j]) / (price[j] * g["ref_output"][j])
+        rew["firm"].append([(revenue[j] - wage_due[j] - adjust_due[j] + firm_int[j]
+                             - (r_l + cfg.depreciation) * p_dom * g["capital"][j]) / cpi / g["ref_output"][j]
                             for j in range(F)])
-        dr, debt = deficit / nref, (g["gov_debt"] + deficit) / (4 * nref)
-        rew["government"].append([sum(util) / H - cfg.deficit_penalty * dr ** 2 - cfg.debt_penalty * max(debt - 0.6, 0.0) ** 2])
-        rew["central_bank"].append([-0.01 * ((400 * (infl - cfg.inflation_target)) ** 2 + cfg.output_gap_weight * (100 * gap) ** 2)])
-        rew["bank"].append([(bprofit - cfg.risk_weight * el) / (0.1 * nref)])
-        rew["foreign"].append([0.5 * math.log(max(xvol * fill / (cfg.export_share * g["ref_gdp"]), 1e-3))
-                               + (imports - x_act) / xr / (cfg.export_share * g["ref_gdp"]) - 100 * fx_change ** 2])
+        debt = sum(bonds) + g["cb_claim"] + monetized
+        rew["government"].append([sum(util) / H + cfg.public_goods_weight * math.log(max(g_act / nref / 0.2, 1e-2))
+                                  - cfg.debt_penalty * (debt / (4 * nref) - cfg.debt_target) ** 2])
+        rew["central_bank"].append([-0.01 * ((400 * (infl - cfg.inflation_target)) ** 2
+                                             + cfg.output_gap_weight * (100 * gap) ** 2)])
+        rew["bank"].append([(bprofit - cfg.risk_weight * exp_loss) / (0.1 * nref)])
+        rew["foreign"].append([0.5 * math.log(max(x_act / p_dom / (cfg.export_share * g["ref_gdp"]), 1e-3))
+                               + (imports - x_act) / pm / (cfg.export_share * g["ref_gdp"]) - 100 * fx_push ** 2])
+        net_inc = [wage_inc[i] + dinc[i] + bond_int[i] + fee - taxes_i[i] + hh_int[i] - ior_tax[i] for i in range(H)]
         new = dict(g)
         new.update(
-            hh_deposits=hh_dep, hh_net_income=[wage_inc[i] - wtax[i] + dinc[i] - dtax[i] for i in range(H)],
-            hh_hours=hours, price=price, firm_deposits=firm_dep, loans=loans, capital=capital, inventory=inventory,
-            last_sales=sales, wage=wage * (1 + wg), exchange_rate=xr, gov_debt=g["gov_debt"] + deficit,
-            reserves=g["reserves"] + res_int, foreign_deposits=foreign_dep, bank_equity=g["bank_equity"] + bprofit - bdiv,
+            hh_deposits=hh, hh_bonds=bonds, hh_net_income=net_inc, hh_hours=hours, price=price, firm_deposits=fd,
+            loans=loans, capital=capital, last_sales=sold, last_capacity=capacity, last_mc=mc, wage=W * (1 + growth),
+            exchange_rate=xr, cb_claim=g["cb_claim"] + monetized, reserves=g["reserves"] + monetized,
+            foreign_price=pf, foreign_deposits=fx_dep, bank_equity=equity,
             log_tfp=cfg.tfp_persistence * g["log_tfp"] + cfg.tfp_volatility * D["tfp"][e] + S["tfp"][e],
             log_foreign_demand=cfg.foreign_demand_persistence * g["log_foreign_demand"]
             + cfg.foreign_demand_volatility * D["foreign_demand"][e],
-            cpi=cpi, policy_rate=policy_rate, tax_rate=tax_rate, lending_rate=r_l, spending_share=g_share,
-            inflation=infl, output_gap=gap, unemployment=unemp, deficit_ratio=dr,
-            trade_balance_ratio=(x_act - imports) / nref, default_rate=ndef / F, wage_growth=wg,
-            exports_ratio=x_act / nref, imports_ratio=imports / nref, spread=spread, t=g["t"] + 1)
+            cpi=cpi, p_dom=p_dom, policy_rate=policy, tax_rate=tax, lending_rate=r_l, spending_share=g_share,
+            inflation=infl, output_gap=gap, unemployment=unemp, deficit_ratio=deficit / nref,
+            trade_balance_ratio=(x_act - imports) / nref, default_rate=sum(defaulted) / F,
+            wage_growth=growth, exports_ratio=x_act / nref, imports_ratio=imports / nref, spread=spread, t=g["t"] + 1)
         for k in out:
             out[k].append(new[k])
-        for k, v in dict(gdp=gdp, consumption=sum(c_dom) + imports, investment=sum(i_act) + inv_inv,
-                         government_spending=g_act, exports=x_act, imports=imports, loans_issued=sum(issued),
-                         loans_repaid=sum(repaid), deposit_interest=dep_int, loan_interest_paid=sum(loan_int),
-                         bank_dividends=bdiv, primary_deficit=g_act - taxes, write_offs=sum(wo),
-                         real_gdp=real_gdp).items():
+        for k, v in dict(gdp=gdp, consumption=sum(c_dom) + imports, investment=sum(i_act), government_spending=g_act,
+                         exports=x_act, imports=imports, loans_issued=sum(issued), loans_repaid=sum(repaid),
+                         deposit_interest=dep_int, loan_interest_paid=sum(loan_int), bank_dividends=bdiv,
+                         monetized=monetized, seized=sum(seized), reserve_tax=ior,
+                         taxes=sum(taxes_i), deficit=deficit, real_gdp=real_gdp,
+                         current_account=x_act - imports - for_int).items():
             flows[k].append(v)
     dev, dt = s.wage.device, s.wage.dtype
     new_state = SixSectorState(**{k: torch.tensor(v, dtype=torch.long if k == "t" else dt, device=dev)
@@ -190,6 +250,13 @@ def transition_loop(s: SixSectorState, act: Mapping[str, torch.Tensor], draws: M
     flows_t = {k: torch.tensor(v, dtype=dt, device=dev) for k, v in flows.items()}
     rew_t = {k: torch.tensor(v, dtype=dt, device=dev) for k, v in rew.items()}
     return new_state, flows_t, rew_t
+
+
+def _limit(g, j, r_l, cfg):
+    """A firm's credit limit (debt-service and loan-to-value rules), from its opening state."""
+    rev_prev = g["last_sales"][j] * g["price"][j]
+    return min(cfg.dsr_limit * max(rev_prev, 0.0) / (max(r_l, 0.0) + cfg.loan_repayment_rate),
+               cfg.ltv_limit * max(g["price"][j] * g["capital"][j], 0.0))
 
 
 def bench_case(num_envs: int, device="cpu", config: SixSectorConfig | None = None, seed: int = 0):
