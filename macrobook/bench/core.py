@@ -36,6 +36,28 @@ def policy_actors(econ, hidden: int = 64, device="cpu"):
     return batched_step, loop_actors
 
 
+def economy_by_economy_case(econ_type, config, num_envs: int, device, hidden: int, agents_per_env: int) -> BenchCase:
+    """A :class:`BenchCase` whose loop calls the same actors once per agent on a ``[1, obs_dim]``
+    observation and steps ``num_envs`` one-economy instances (on the CPU) one after another; the
+    batched side steps one ``econ_type(config, num_envs)`` for all economies at once."""
+    econ = econ_type(config, num_envs=num_envs, device=device)
+    batched_step, loop_actors = policy_actors(econ, hidden, device)
+    singles = [econ_type(config, num_envs=1, device="cpu") for _ in range(num_envs)]
+    loop_obs = [e.reset(seed=i) for i, e in enumerate(singles)]
+
+    def loop_step():
+        for i, e in enumerate(singles):
+            acts = {}
+            for k, spec in e.specs.items():
+                rows = [loop_actors[k].act(loop_obs[i][k][0, j][None])[0][0] for j in range(spec.count)]
+                acts[k] = torch.stack(rows).unsqueeze(0)
+            loop_obs[i] = e.step(acts).obs
+
+    device = torch.device(device)
+    sync = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
+    return BenchCase(batched_step=batched_step, loop_step=loop_step, agents_per_env=agents_per_env, sync=sync)
+
+
 def _time(fn: Callable[[], None], sync, min_seconds: float, max_steps: int) -> tuple[int, float]:
     fn()  # warm-up
     sync()

@@ -13,7 +13,7 @@ import math
 import torch
 
 from ..envs.diverseland import Diverseland, DiverselandConfig
-from .core import BenchCase, policy_actors
+from .core import economy_by_economy_case
 
 NAME = "diverseland"
 
@@ -112,18 +112,4 @@ def bench_case(num_envs: int, device: torch.device, hidden: int = 64, config: Di
     :meth:`Diverseland.step` for all economies. Loop: the same actors called once per agent, and
     each economy stepped on its own (``num_envs`` one-economy instances, on the CPU)."""
     cfg = config or DiverselandConfig(episode_len=1_000_000)
-    econ = Diverseland(cfg, num_envs=num_envs, device=device)
-    batched_step, loop_actors = policy_actors(econ, hidden, device)
-    singles = [Diverseland(cfg, num_envs=1, device="cpu") for _ in range(num_envs)]
-    loop_obs = [e.reset(seed=i) for i, e in enumerate(singles)]
-
-    def loop_step():
-        for i, e in enumerate(singles):
-            acts = {}
-            for k, spec in e.specs.items():
-                rows = [loop_actors[k].act(loop_obs[i][k][0, j][None])[0][0] for j in range(spec.count)]
-                acts[k] = torch.stack(rows).unsqueeze(0)
-            loop_obs[i] = e.step(acts).obs
-
-    sync = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
-    return BenchCase(batched_step=batched_step, loop_step=loop_step, agents_per_env=6, sync=sync)
+    return economy_by_economy_case(Diverseland, cfg, num_envs, device, hidden, agents_per_env=6)
