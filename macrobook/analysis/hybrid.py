@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from ..envs.diverseland import Diverseland
-from .scorecard import build_scorecard, check_mean_inflation, check_sold_out, make_check
+from .scorecard import Criterion, build_scorecard, check_mean_inflation, check_sold_out, make_check
 
 INF = float("inf")
 
@@ -89,13 +89,8 @@ def paired_effect(make_economy: Callable[[], Diverseland], policy: Callable, sho
 
 
 # ----------------------------------------------------------------------------- checks
-@dataclass(frozen=True)
-class HybridCriterion:
-    name: str
-    low: float
-    high: float
-    source: str
-    what: str
+# a hybrid-link criterion has the same fields as the scorecard's: name, low, high, source, what
+HybridCriterion = Criterion
 
 
 #: pass ranges fixed before any run: signs, and more than 2 standard errors from zero
