@@ -30,14 +30,19 @@ Who does what each month:
    lump-sum tax on households (``markets.money``), bank and firm dividends to owners.
 
 Accounting (tested every step): each bank's ``reserves + loans = deposits + equity``; bank loans
-equal borrowers' debts; the money stock changes only by lending, repayment, seized collateral
-and the banks' retained earnings (interest is paid out of income, never printed).
+equal borrowers' debts; the money stock changes only by lending, repayment, seized collateral,
+the banks' retained earnings and the resolution of a failed bank (interest is paid out of income,
+never printed). A bank whose equity turns negative is recapitalised by writing its depositors'
+claims down and, for what they cannot cover, by a lump-sum levy on households
+(:func:`bail_in_share`).
 
 The central bank's reward is seed 002's ``-[(pi - pi*)^2 + lambda gap^2 + mu (delta i)^2]``
 (in percentage points) with no rate level and no reference rule anywhere in it; see
 :func:`central_bank_loss`. The output gap is ``log(Y / Y*)`` with ``Y*`` the output of the
 flexible-price steady state (natural employment, normal hours, optimal markup), of either sign.
-Firms' rewards are real profits (deflated by the price index) net of price-adjustment costs.
+Firms' rewards are real profits (deflated by the price index) net of price-adjustment costs;
+banks' rewards are real profits minus the cost of a capital shortfall in real units
+(:func:`bank_reward_fn`).
 """
 from __future__ import annotations
 
@@ -119,8 +124,8 @@ class MonetaryConfig(Config):
     # credit market
     amortization: float = 0.02            # share of principal due per month
     base_default_rate_annual: float = 0.01  # exogenous default hazard of every borrower
-    capital_requirement: float = 0.08     # equity / loans below this is penalised
-    capital_penalty: float = 50.0
+    capital_requirement: float = 0.08     # nu: required equity per unit of loans (Basel: 8% of risk-weighted assets)
+    capital_penalty: float = 0.5          # kappa: cost per month of each unit of missing capital (real), see bank_reward
     initial_firm_leverage: float = 0.2    # debt / capital value at the start
     # payouts
     firm_payout_rate: float = 1.0         # share of deposits above one month's costs paid out
@@ -254,6 +259,45 @@ def planned_consumption(permanent_income: torch.Tensor, real_rate_annual: torch.
     """
     tilt = torch.exp(-sensitivity * (real_rate_annual - neutral_rate_annual))
     return (permanent_income * tilt + wealth_mpc * (wealth_real - buffer)).clamp_min(0.0)
+
+
+def bail_in_share(equity: torch.Tensor, deposits: torch.Tensor) -> torch.Tensor:
+    """The share of its depositors' (positive) deposits a bank with negative ``equity`` writes down
+    to bring its equity back to zero, at most all of them: ``min(max(-equity, 0) / deposits, 1)``
+    per bank ``[E, N]`` (0 where equity is not negative or there are no deposits).
+
+    The resolution of a failed bank by a bail-in: its losses beyond its own capital are borne by its
+    creditors, here its depositors, pro rata (Financial Stability Board 2014, *Key Attributes of
+    Effective Resolution Regimes*; the Cyprus resolution of 2013 wrote down uninsured deposits).
+    The deposits written down are money destroyed; the bank's equity rises by the same amount and
+    its reserves do not move, so its balance sheet still balances. What the depositors cannot
+    cover is a lump-sum levy on every household paid into the bank (a resolution fund), so a
+    bank's equity never stays negative: otherwise the interest on its overdraft at the central
+    bank, rebated to households, would compound the hole and money with it (measured: under
+    random play an economy left the floating-point range near month 5,850).
+    """
+    hole = (-equity).clamp_min(0.0)
+    return torch.where(deposits > 0, (hole / deposits.clamp_min(1e-12)).clamp(0.0, 1.0), torch.zeros_like(hole))
+
+
+def bank_reward_fn(profit: torch.Tensor, equity: torch.Tensor, loans: torch.Tensor, price_level: torch.Tensor,
+                   scale: torch.Tensor, requirement: float, penalty: float) -> torch.Tensor:
+    """A bank's reward ``[E, N]``: real profit minus the cost of a capital shortfall, both in real
+    units and per unit of ``scale`` (1% of a bank's first loan book, real)::
+
+        r_b = [ profit / P  -  kappa * max(0, nu * loans - equity) / P ] / scale
+
+    ``nu`` (``requirement``) is the required equity per unit of loans (Basel's 8% of
+    risk-weighted assets; reserves carry no risk weight) and ``kappa`` (``penalty``) the cost per
+    month of each unit of missing capital, as if the shortfall had to be covered by equity raised at
+    that premium: a one-sided, linear form of the bank-capital adjustment cost of Gerali, Neri,
+    Sessa and Signoretti (2010). Nothing is divided by the loan book, so the reward stays bounded
+    when a bank's loans vanish (the previous form, ``kappa' (nu - equity / loans)``, reached about
+    -8e8 for a bank with almost no loans and negative equity). With a bail-in keeping equity at
+    least 0 (:func:`bail_in_share`), the penalty is at most ``kappa nu loans / P / scale``.
+    """
+    shortfall = (requirement * loans - equity).clamp_min(0.0)
+    return (profit - penalty * shortfall) / price_level / scale
 
 
 def desired_capital(expected_output: torch.Tensor, user_cost_monthly: torch.Tensor, capital_share: float,
@@ -701,6 +745,24 @@ class MonetaryEconomy(BatchedEconomy):
         profit = money.bank_profit(loan_interest, reserve_interest, deposit_interest, loan_loss)
         equity = s["bank_equity"] + profit
         bank_loans = s["bank_loans"] + granted_by_bank - principal - writeoff
+        # resolution: a bank whose equity is negative is recapitalised by writing down its depositors' claims
+        # (a bail-in); without it a failed bank's losses compound and money with them
+        dep_base = credit.by_bank(hh_deposits.clamp_min(0), hh_bank, N) + credit.by_bank(firm_deposits.clamp_min(0), firm_bank, N)
+        cut = bail_in_share(equity, dep_base)
+        hh_bail = torch.gather(cut, 1, hh_bank) * hh_deposits.clamp_min(0)
+        firm_bail = torch.gather(cut, 1, firm_bank) * firm_deposits.clamp_min(0)
+        hh_deposits = hh_deposits - hh_bail
+        firm_deposits = firm_deposits - firm_bail
+        bailed = credit.by_bank(hh_bail, hh_bank, N) + credit.by_bank(firm_bail, firm_bank, N)
+        equity = equity + bailed
+        # what the depositors cannot cover is a lump-sum resolution levy on every household (a resolution
+        # fund financed by taxpayers), paid through the households' banks' reserves into the failed bank's
+        hole = (-equity).clamp_min(0.0)
+        levy = hole.sum(1) / M                                                           # [E] per household
+        hh_deposits = hh_deposits - exp_(levy)
+        levy_by_bank = credit.by_bank(exp_(levy) + zeros_h, hh_bank, N)
+        equity = equity + hole
+        resolution = bailed.sum(1) + hole.sum(1)
         required = c.capital_requirement * bank_loans
         bank_div = money.dividends(profit, equity, required, c.bank_payout_rate)
         equity = equity - bank_div
@@ -711,7 +773,7 @@ class MonetaryEconomy(BatchedEconomy):
         hh_pay = hh_wage + hh_fees - hh_spent + hh_firm_div + hh_bank_div - exp_(tax)
         firm_pay = -wages_paid_firm - adjust_cost + market["revenue"] - firm_spent - firm_div
         reserves = (s["bank_reserves"] + credit.by_bank(hh_pay, hh_bank, N) + credit.by_bank(firm_pay, firm_bank, N)
-                    - bank_div + reserve_interest)
+                    - bank_div + reserve_interest - levy_by_bank + hole)
 
         # ---- capital, expectations, permanent income
         capital = capital * (1 - c.capital_depreciation) + invest_goods
@@ -741,8 +803,8 @@ class MonetaryEconomy(BatchedEconomy):
 
         # ---- rewards (seed 002's forms; firms' profit is real, net of adjustment costs)
         r_cb = -cb_loss.unsqueeze(-1)
-        bank_reward = (profit / exp_(P)) / s["bank_reward_scale"] \
-            - c.capital_penalty * (c.capital_requirement - equity / bank_loans.clamp_min(1e-9)).clamp_min(0)
+        bank_reward = bank_reward_fn(profit, equity, bank_loans, exp_(P), s["bank_reward_scale"],
+                                     c.capital_requirement, c.capital_penalty)
         hh_reward = (torch.log(consumption + 0.05) - c.labor_disutility * torch.where(employed, torch.gather(hours_per_worker, 1, firm_idx), zeros_h)
                      + c.savings_weight * torch.log1p((hh_deposits / exp_(P)).clamp_min(0))
                      - c.debt_weight * hh_debt / exp_(P))
@@ -753,7 +815,7 @@ class MonetaryEconomy(BatchedEconomy):
         self.last_flows = {
             "lending": lending, "principal": principal.sum(1), "loan_interest": loan_interest.sum(1),
             "seized": seized.sum(1), "writeoff": writeoff.sum(1), "deposit_interest": deposit_interest.sum(1),
-            "bank_dividends": bank_div.sum(1), "reserve_interest": reserve_interest.sum(1), "tax": tax * M,
+            "bank_dividends": bank_div.sum(1), "resolution": resolution, "resolution_levy": hole.sum(1), "reserve_interest": reserve_interest.sum(1), "tax": tax * M,
             "hh_pay": hh_pay, "firm_pay": firm_pay, "capacity": capacity, "sold": production,
             "hh_writeoff": hh_set["writeoff"], "firm_writeoff": firm_set["writeoff"],
             "hh_debt_before_default": hh_set["writeoff"] + hh_set["debt"],
