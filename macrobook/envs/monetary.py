@@ -121,6 +121,7 @@ class MonetaryConfig(Config):
     potential_anchor: float = 0.02        # monthly pull of expected income toward potential
     wealth_mpc: float = 0.01              # monthly MPC out of real wealth above the buffer
     buffer_months: float = 3.0            # target wealth in months of permanent income
+    habit: float = 0.0                    # h: share of last month's plan kept (eq. c-habit; Fuhrer 2000, CEE 2005)
     # credit market
     amortization: float = 0.02            # share of principal due per month
     base_default_rate_annual: float = 0.01  # exogenous default hazard of every borrower
@@ -163,6 +164,7 @@ class MonetaryConfig(Config):
         check_float(self, "neutral_real_rate_annual", min=-0.05, max=0.1)
         check_float(self, "permanent_income_weight", min=0.0, max=1.0, min_open=True)
         check_float(self, "rate_attention", min=0.0, max=1.0, min_open=True)
+        check_float(self, "habit", min=0.0, max=1.0, max_open=True)
         check_float(self, "wage_floor_monthly", min=-0.02, max=0.0)
         for name in ("capital_depreciation", "natural_unemployment", "amortization", "base_default_rate_annual",
                      "capital_requirement", "firm_payout_rate", "bank_payout_rate", "initial_firm_leverage"):
@@ -498,6 +500,9 @@ class MonetaryEconomy(BatchedEconomy):
             "credit_growth": torch.zeros(E, device=dev, dtype=dt),
             "period": torch.zeros(E, device=dev, dtype=torch.long),
         }
+        # last month's plan (eq. c-plan at the starting state), the reference of the habit
+        state["hh_plan"] = planned_consumption(perm, state["hh_real_rate"], c.neutral_real_rate_annual, c.rate_sensitivity,
+                                               hh_deposits, c.buffer_months * perm, c.wealth_mpc)
         self._pending_shocks = []
         return state
 
@@ -642,6 +647,8 @@ class MonetaryEconomy(BatchedEconomy):
         real_rate_h = s["hh_real_rate"] + c.rate_attention * (hh_rate - exp_(pi_e) - s["hh_real_rate"])
         plan = planned_consumption(s["permanent_income"], real_rate_h, c.neutral_real_rate_annual, c.rate_sensitivity,
                                    wealth_real, c.buffer_months * s["permanent_income"], c.wealth_mpc)
+        # habit: the plan moves only part of the way from last month's plan each month (eq. c-habit)
+        plan = c.habit * s["hh_plan"] + (1 - c.habit) * plan
         want_nominal = plan * self._cons_mult[a_h[..., 0]] * exp_(P)
         wage_h = s["skill"] * W
         expected_income = torch.where(employed, wage_h, 0.2 * wage_h)
@@ -867,7 +874,7 @@ class MonetaryEconomy(BatchedEconomy):
             "policy_rate_annual": policy, "rate_change_annual": rate_change, "price": price, "mc": mc,
             "price_history": P_hist, "wage_index": wage_index, "tfp_aggregate": tfp_agg, "employer": employer,
             "hh_deposits": hh_deposits, "hh_debt": hh_debt, "hh_income": hh_income, "permanent_income": perm,
-            "hh_real_rate": real_rate_h, "firm_real_rate": firm_real_rate,
+            "hh_real_rate": real_rate_h, "hh_plan": plan, "firm_real_rate": firm_real_rate,
             "firm_deposits": firm_deposits, "firm_debt": firm_debt, "capital": capital,
             "expected_output": expected_output, "desired_capital": k_star, "hours_per_worker": hours_per_worker,
             "sold_out": market["sold_out"], "last_revenue": market["revenue"],
