@@ -372,3 +372,31 @@ def test_a_currency_reform_changes_nothing_real():
             assert torch.allclose(ra.reward[k], rb.reward[k], rtol=1e-4, atol=1e-5), k
         for v in b.balance_sheet_errors().values():
             assert float(v.max()) < 1e-6
+
+
+def test_bank_reward_is_bounded_and_matches_hand_computation():
+    from macrobook.envs.monetary import bank_reward_fn
+    P, scale = torch.tensor([[2.0]], dtype=torch.float64), torch.tensor([[0.5]], dtype=torch.float64)  # first book 50 (real)
+    profit = torch.tensor([[1.0, 1.0, 1.0, 1.0]], dtype=torch.float64)
+    equity = torch.tensor([[0.0, 0.0, 8.0, 100.0]], dtype=torch.float64)
+    loans = torch.tensor([[1e-12, 1e6, 100.0, 100.0]], dtype=torch.float64)
+    r = bank_reward_fn(profit, equity, loans, P, scale, 0.08, 50.0)
+    # profit / P / scale = 1; the floor is 100 * 0.5 * 2 = 100 (nominal)
+    want = torch.tensor([[1 - 50 * 0.08, 1 - 50 * 0.08, 1 - 50 * (0.08 - 8 / 100), 1.0]], dtype=torch.float64)
+    torch.testing.assert_close(r, want)
+    # with equity >= 0 the penalty never exceeds kappa * nu, however small or large the book
+    lo = torch.logspace(-15, 15, 61, dtype=torch.float64).reshape(1, -1)
+    pen = 1 - bank_reward_fn(torch.ones_like(lo), torch.zeros_like(lo), lo, P, scale, 0.08, 50.0)
+    assert torch.isfinite(pen).all() and (pen <= 50 * 0.08 + 1e-12).all() and (pen >= 0).all()
+    # the real-units form coincides with the ratio form for a bank whose book is its first one
+    first = torch.tensor([[100.0]], dtype=torch.float64)
+    e = torch.tensor([[3.0]], dtype=torch.float64)
+    torch.testing.assert_close(bank_reward_fn(profit[:, :1], e, first, P, scale, 0.08, 50.0),
+                               bank_reward_fn(profit[:, :1], e, first, P, scale, 0.08, 50.0, form="shortfall"))
+
+
+def test_bail_in_share_is_pro_rata_and_capped():
+    from macrobook.envs.monetary import bail_in_share
+    equity = torch.tensor([[-5.0, 2.0, -50.0, -1.0]], dtype=torch.float64)
+    deposits = torch.tensor([[20.0, 20.0, 10.0, 0.0]], dtype=torch.float64)
+    torch.testing.assert_close(bail_in_share(equity, deposits), torch.tensor([[0.25, 0.0, 1.0, 0.0]], dtype=torch.float64))

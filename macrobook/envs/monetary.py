@@ -41,8 +41,8 @@ The central bank's reward is seed 002's ``-[(pi - pi*)^2 + lambda gap^2 + mu (de
 :func:`central_bank_loss`. The output gap is ``log(Y / Y*)`` with ``Y*`` the output of the
 flexible-price steady state (natural employment, normal hours, optimal markup), of either sign.
 Firms' rewards are real profits (deflated by the price index) net of price-adjustment costs;
-banks' rewards are real profits minus the cost of a capital shortfall in real units
-(:func:`bank_reward_fn`).
+banks' rewards are real profits less a penalty for a capital-ratio shortfall measured against the
+loan book floored at the bank's first one (:func:`bank_reward_fn`), bounded.
 """
 from __future__ import annotations
 
@@ -122,11 +122,13 @@ class MonetaryConfig(Config):
     wealth_mpc: float = 0.01              # monthly MPC out of real wealth above the buffer
     buffer_months: float = 3.0            # target wealth in months of permanent income
     habit: float = 0.0                    # h: share of last month's plan kept (eq. c-habit; Fuhrer 2000, CEE 2005)
+    investment_smoothing: float = 0.0     # share of last month's investment order kept (CEE 2005's adjustment cost, reduced form)
     # credit market
     amortization: float = 0.02            # share of principal due per month
     base_default_rate_annual: float = 0.01  # exogenous default hazard of every borrower
     capital_requirement: float = 0.08     # nu: required equity per unit of loans (Basel: 8% of risk-weighted assets)
-    capital_penalty: float = 0.5          # kappa: cost per month of each unit of missing capital (real), see bank_reward
+    capital_penalty: float = 50.0         # kappa: reward lost per unit of capital-ratio shortfall (see bank_reward_fn)
+    bank_penalty_form: str = "ratio"      # "ratio" (floored loan book) or "shortfall" (real units), see bank_reward_fn
     initial_firm_leverage: float = 0.2    # debt / capital value at the start
     # payouts
     firm_payout_rate: float = 1.0         # share of deposits above one month's costs paid out
@@ -165,6 +167,7 @@ class MonetaryConfig(Config):
         check_float(self, "permanent_income_weight", min=0.0, max=1.0, min_open=True)
         check_float(self, "rate_attention", min=0.0, max=1.0, min_open=True)
         check_float(self, "habit", min=0.0, max=1.0, max_open=True)
+        check_float(self, "investment_smoothing", min=0.0, max=1.0, max_open=True)
         check_float(self, "wage_floor_monthly", min=-0.02, max=0.0)
         for name in ("capital_depreciation", "natural_unemployment", "amortization", "base_default_rate_annual",
                      "capital_requirement", "firm_payout_rate", "bank_payout_rate", "initial_firm_leverage"):
@@ -179,6 +182,7 @@ class MonetaryConfig(Config):
         check_float(self, "demand_elasticity", min=1.0, min_open=True)
         check_float(self, "matching_efficiency", min=0.0, max=10.0, min_open=True)
         check(self.dtype in ("float32", "float64"), self, "dtype", "'float32' or 'float64'")
+        check(self.bank_penalty_form in ("ratio", "shortfall"), self, "bank_penalty_form", "'ratio' or 'shortfall'")
 
     @property
     def episode_length(self) -> int:
@@ -283,23 +287,33 @@ def bail_in_share(equity: torch.Tensor, deposits: torch.Tensor) -> torch.Tensor:
 
 
 def bank_reward_fn(profit: torch.Tensor, equity: torch.Tensor, loans: torch.Tensor, price_level: torch.Tensor,
-                   scale: torch.Tensor, requirement: float, penalty: float) -> torch.Tensor:
-    """A bank's reward ``[E, N]``: real profit minus the cost of a capital shortfall, both in real
-    units and per unit of ``scale`` (1% of a bank's first loan book, real)::
+                   scale: torch.Tensor, requirement: float, penalty: float, form: str = "ratio") -> torch.Tensor:
+    """A bank's reward ``[E, N]``: real profit per unit of ``scale`` (1% of a bank's first loan
+    book, real) minus a penalty for a capital shortfall (Basel's minimum ``nu`` = ``requirement``
+    of equity per unit of risk-weighted assets; loans carry weight one, reserves zero).
 
-        r_b = [ profit / P  -  kappa * max(0, nu * loans - equity) / P ] / scale
+    ``form="ratio"`` (the default)::
 
-    ``nu`` (``requirement``) is the required equity per unit of loans (Basel's 8% of
-    risk-weighted assets; reserves carry no risk weight) and ``kappa`` (``penalty``) the cost per
-    month of each unit of missing capital, as if the shortfall had to be covered by equity raised at
-    that premium: a one-sided, linear form of the bank-capital adjustment cost of Gerali, Neri,
-    Sessa and Signoretti (2010). Nothing is divided by the loan book, so the reward stays bounded
-    when a bank's loans vanish (the previous form, ``kappa' (nu - equity / loans)``, reached about
-    -8e8 for a bank with almost no loans and negative equity). With a bail-in keeping equity at
-    least 0 (:func:`bail_in_share`), the penalty is at most ``kappa nu loans / P / scale``.
+        r_b = profit / P / scale  -  kappa * max(0, nu - equity / max(loans, 100 scale P))
+
+    the shortfall of the capital ratio, measured against the loan book floored at the bank's first
+    book (in real terms). With equity kept at least 0 by the resolution of failed banks
+    (:func:`bail_in_share`), the penalty lies in ``[0, kappa nu]``: bounded, where the ratio with an
+    unfloored denominator reached about -8e8 for a bank with almost no loans and negative equity.
+    ``form="shortfall"``::
+
+        r_b = [ profit / P  -  (kappa / 100) * max(0, nu loans - equity) / P ] / scale
+
+    the same penalty in real units, as if the missing capital had to be raised at a premium of
+    ``kappa / 100`` a month (the two forms coincide for a bank whose book is its first one). Both
+    are one-sided, linear forms of the bank-capital adjustment cost of Gerali, Neri, Sessa and
+    Signoretti (2010).
     """
+    if form == "ratio":
+        floor = 100.0 * scale * price_level
+        return profit / price_level / scale - penalty * (requirement - equity / torch.maximum(loans, floor)).clamp_min(0.0)
     shortfall = (requirement * loans - equity).clamp_min(0.0)
-    return (profit - penalty * shortfall) / price_level / scale
+    return (profit - penalty / 100.0 * shortfall) / price_level / scale
 
 
 def desired_capital(expected_output: torch.Tensor, user_cost_monthly: torch.Tensor, capital_share: float,
@@ -480,6 +494,7 @@ class MonetaryEconomy(BatchedEconomy):
             "hh_deposits": hh_deposits, "hh_debt": hh_debt, "hh_income": perm.clone(), "permanent_income": perm,
             "firm_deposits": firm_deposits, "firm_debt": firm_debt, "capital": capital,
             "expected_output": output.clone(), "desired_capital": capital.clone(),
+            "invest_plan": c.capital_depreciation * capital,
             "hh_real_rate": torch.full((E, M), c.initial_policy_rate_annual - DEPOSIT_SPREADS_ANNUAL[2] - c.inflation_target_annual,
                                        device=dev, dtype=dt),
             "firm_real_rate": torch.full((E, K), c.initial_policy_rate_annual + LENDING_SPREADS_ANNUAL[2] - c.inflation_target_annual,
@@ -661,6 +676,8 @@ class MonetaryEconomy(BatchedEconomy):
         k_star = desired_capital(s["expected_output"], user_cost, a_, c.demand_elasticity)
         capital = s["capital"]
         invest_real = (c.capital_depreciation * capital + self._inv_speed[a_f[..., 2]] * (k_star - capital)).clamp_min(0.0)
+        # investment adjustment: orders move only part of the way from last month's (Christiano, Eichenbaum, Evans 2005)
+        invest_real = c.investment_smoothing * s["invest_plan"] + (1 - c.investment_smoothing) * invest_real
         invest_nominal = invest_real * exp_(P)
         firm_int_due, firm_prin_due = credit.debt_service(firm_debt, firm_r, c.amortization)
         wage_bill_expected = W * eff_labor * s["hours_per_worker"]
@@ -811,7 +828,7 @@ class MonetaryEconomy(BatchedEconomy):
         # ---- rewards (seed 002's forms; firms' profit is real, net of adjustment costs)
         r_cb = -cb_loss.unsqueeze(-1)
         bank_reward = bank_reward_fn(profit, equity, bank_loans, exp_(P), s["bank_reward_scale"],
-                                     c.capital_requirement, c.capital_penalty)
+                                     c.capital_requirement, c.capital_penalty, c.bank_penalty_form)
         hh_reward = (torch.log(consumption + 0.05) - c.labor_disutility * torch.where(employed, torch.gather(hours_per_worker, 1, firm_idx), zeros_h)
                      + c.savings_weight * torch.log1p((hh_deposits / exp_(P)).clamp_min(0))
                      - c.debt_weight * hh_debt / exp_(P))
@@ -877,6 +894,7 @@ class MonetaryEconomy(BatchedEconomy):
             "hh_real_rate": real_rate_h, "hh_plan": plan, "firm_real_rate": firm_real_rate,
             "firm_deposits": firm_deposits, "firm_debt": firm_debt, "capital": capital,
             "expected_output": expected_output, "desired_capital": k_star, "hours_per_worker": hours_per_worker,
+            "invest_plan": invest_real,
             "sold_out": market["sold_out"], "last_revenue": market["revenue"],
             "bank_reserves": reserves, "bank_loans": bank_loans, "bank_equity": equity,
             "lending_rate_annual": lending_rate, "deposit_rate_annual": deposit_rate,
