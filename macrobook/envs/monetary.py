@@ -121,8 +121,12 @@ class MonetaryConfig(Config):
     potential_anchor: float = 0.02        # monthly pull of expected income toward potential
     wealth_mpc: float = 0.01              # monthly MPC out of real wealth above the buffer
     buffer_months: float = 3.0            # target wealth in months of permanent income
-    habit: float = 0.0                    # h: share of last month's plan kept (eq. c-habit; Fuhrer 2000, CEE 2005)
-    investment_smoothing: float = 0.0     # share of last month's investment order kept (CEE 2005's adjustment cost, reduced form)
+    # habit: share of last month's plan kept, c_plan = h c_plan(-1) + (1-h) (eq. c-plan) (Fuhrer 2000;
+    # Christiano, Eichenbaum and Evans 2005); off in Chapter 4, which reports what turning it on did
+    habit: float = 0.0
+    # share of last month's investment order kept (a reduced form of the investment adjustment cost of
+    # Christiano, Eichenbaum and Evans 2005); off in Chapter 4, which reports what turning it on did
+    investment_smoothing: float = 0.0
     # credit market
     amortization: float = 0.02            # share of principal due per month
     base_default_rate_annual: float = 0.01  # exogenous default hazard of every borrower
@@ -662,7 +666,7 @@ class MonetaryEconomy(BatchedEconomy):
         real_rate_h = s["hh_real_rate"] + c.rate_attention * (hh_rate - exp_(pi_e) - s["hh_real_rate"])
         plan = planned_consumption(s["permanent_income"], real_rate_h, c.neutral_real_rate_annual, c.rate_sensitivity,
                                    wealth_real, c.buffer_months * s["permanent_income"], c.wealth_mpc)
-        # habit: the plan moves only part of the way from last month's plan each month (eq. c-habit)
+        # habit: the plan moves only part of the way from last month's plan each month
         plan = c.habit * s["hh_plan"] + (1 - c.habit) * plan
         want_nominal = plan * self._cons_mult[a_h[..., 0]] * exp_(P)
         wage_h = s["skill"] * W
