@@ -31,7 +31,8 @@ Key equations (Lowe et al. 2017, eqs. 5-6; Lillicrap et al. 2015):
 
 * critic target  y_i = r_i + gamma Q'_k(o'_i, a'_i, x'),  a'_m = mu'_m(o'_m) for every agent m
 * critic loss    L = mean (y_i - Q_k(o_i, a_i, x))^2, x built from the replayed joint actions
-* actor          ascend mean Q_k(o_i, mu_k(o_i), x[type k's actions := mu_k(o)]),
+* actor          ascend mean_i Q_k(o_i, mu_k(o_i), x[a_i := mu_k(o_i)]), every other action as replayed
+  (``actor_gradient="own"``, the paper's eq. 5; ``"type"`` replaces the whole type's actions at once),
   other types' actions as replayed
 * targets        theta' <- tau theta + (1 - tau) theta' (``soft_update`` from ``ddpg``)
 * exploration    a = clip(mu(o) + N(0, (sigma (high - low))^2), low, high)
@@ -91,6 +92,9 @@ class MADDPGConfig(Config):
     target_noise: float = 0.0           # target policy smoothing (Fujimoto et al. 2018): N(0, (x (high-low))^2) ...
     target_noise_clip: float = 0.5      # ... clipped at this many target_noise widths, on the target actions
     twin_critics: bool = False          # clipped double-Q (Fujimoto et al. 2018): two critics, target uses the min
+    actor_gradient: str = "own"         # "own": agent i's critic sees mu(o_i) for its own action only, the
+                                        # others as replayed (Lowe et al. 2017, eq. 5); "type": every agent of
+                                        # the type at once (with a shared actor, a collective gradient)
 
     def validate(self) -> None:
         check(isinstance(self.centralized, bool), self, "centralized", "True or False")
@@ -115,6 +119,7 @@ class MADDPGConfig(Config):
         check_float(self, "action_l2", min=0.0)
         check_float(self, "target_noise", min=0.0, max=1.0)
         check_float(self, "target_noise_clip", min=0.0)
+        check_choice(self, "actor_gradient", ["own", "type"])
 
 
 class TypeLearner(nn.Module):
@@ -212,9 +217,31 @@ class MADDPG:
         """Q for every agent of type k: ``[B, n]``."""
         n = obs_k.shape[1]
         own = [obs_k, self._norm(k, act_k.reshape(act_k.shape[:2] + (-1,)))]
-        if self.config.centralized:
-            own.append(joint[:, None, :].expand(joint.shape[0], n, joint.shape[1]))
+        if self.config.centralized:   # one joint input for all (``[B, J]``) or one per agent (``[B, n, J]``)
+            own.append(joint[:, None, :].expand(joint.shape[0], n, joint.shape[1]) if joint.dim() == 2 else joint)
         return net(*own)
+
+    def joint_own(self, k: str, obs_k, act_k, new_a, parts: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """``[B, n, J]``: for each agent i of type k, the joint input with agent i's action from the
+        current policy (``new_a``) and every other agent's as replayed (Lowe et al. 2017, eq. 5:
+        the gradient is with respect to a_i only)."""
+        n = obs_k.shape[1]
+        a_rep = self._norm(k, act_k.reshape(act_k.shape[:2] + (-1,)))
+        a_new = self._norm(k, new_a.reshape(new_a.shape[:2] + (-1,)))
+        x_rep, x_new = torch.cat([obs_k, a_rep], -1), torch.cat([obs_k, a_new], -1)     # [B, n, d]
+        B = obs_k.shape[0]
+        if n == 1:
+            block = x_new
+        else:
+            eye = torch.eye(n, dtype=torch.bool, device=obs_k.device)[None, :, :, None]
+            X = torch.where(eye, x_new[:, None], x_rep[:, None])                         # [B, i, m, d]
+            if self.config.critic_input == "full":
+                block = X.flatten(2)
+            else:
+                q = torch.tensor(self.config.quantiles, dtype=X.dtype, device=X.device)
+                block = torch.cat([X.mean(2), torch.quantile(X, q, dim=2).permute(1, 2, 0, 3).flatten(2)], -1)
+        return torch.cat([block if m == k else parts[m][:, None, :].expand(B, n, parts[m].shape[-1])
+                          for m in self.specs], dim=-1)
 
     # ------------------------------------------------------------------ acting (decentralized)
     @torch.no_grad()
@@ -282,7 +309,9 @@ class MADDPG:
                 # actor: ascend Q with this type's actions from the current policy (eq. 5)
                 pre = t.actor.net(obs[k])                     # the pre-tanh output
                 new_a = t.actor.low + (t.actor.high - t.actor.low) * (torch.tanh(pre) + 1) / 2
-                if c.centralized:  # only type k's block of the joint input changes
+                if c.centralized and c.actor_gradient == "own":   # only agent i's own action changes
+                    joint_new = self.joint_own(k, obs[k], act[k], new_a, parts)
+                elif c.centralized:  # every agent of type k at once
                     joint_new = torch.cat([self.pooled(m, obs[m], new_a) if m == k else parts[m]
                                            for m in self.specs], dim=-1)
                 else:

@@ -94,7 +94,7 @@ ALGOS = ("MADDPG", "independent DDPG", "SAC")
 
 #: the stabilisers MADDPG and independent DDPG use in the chapter (measured in the chapter's
 #: "what we tried" section; every one is from the literature, none changes a reward)
-STABILISERS = dict(normalize_actions=True, action_l2=1e-3, target_noise=0.1, target_noise_clip=0.25)
+STABILISERS = dict(normalize_actions=True, action_l2=0.1, target_noise=0.1, target_noise_clip=0.25)
 
 
 def make_learner(algo: str, specs, seed: int, num_envs: int, iterations: int, device="cpu", **overrides):
