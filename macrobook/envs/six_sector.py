@@ -23,7 +23,12 @@ Markets (the shared pure functions of :mod:`macrobook.markets`):
   bank pays dividends out of profit above its capital requirement (``money.dividends``);
 * fiscal and external closures (``markets.fiscal``): deficits are financed by bonds sold to
   households under a passive tax rule; the exchange rate mean-reverts with interest parity and
-  a debt-elastic premium; imports are capped by foreign supply.
+  a debt-elastic premium; imports are capped by foreign supply;
+* intertemporal substitution: a household's learned consumption share is its plan at the
+  reference real rate; the Euler equation solved forward over ``rate_horizon`` quarters tilts it
+  by ``exp(-ies x rate_horizon x (policy rate - last inflation - reference_real_rate))``
+  (:func:`euler_tilt`), so a rate rise reaches spending through saving as well as through the
+  exchange rate (and, the other way, through households' interest income).
 
 Agent types, actions (Box) and rewards
 --------------------------------------
