@@ -450,4 +450,4 @@ def test_euler_tilt_a_higher_real_rate_lowers_planned_spending_and_is_neutral_at
         c = dataclasses.replace(cfg, ies=ies)
         _, f, _ = transition(s0, act, draws, {k: torch.zeros(3, dtype=torch.float64) for k in SHOCKS}, c)
         same.append(f["consumption"])
-    assert torch.allclose(same[0], same[1], rtol=1e-12, atol=0)
+    assert torch.allclose(same[0], same[1], rtol=1e-8, atol=0)   # the float32 action 0.01 is 0.01 - 2e-10
