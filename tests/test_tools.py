@@ -58,3 +58,30 @@ def test_stored_outputs_is_an_explicit_opt_in(tmp_path):
     out = json.loads(dest.read_text())
     assert [c["source"] for c in out["cells"]] == ["QUICK = False", "print(1)"]
     assert out["cells"][1]["outputs"][0]["text"] == "1\n"
+
+
+def test_book_executes_two_notebooks_side_by_side(tmp_path):
+    """`make book` runs chapters two at a time (each pins its own threads): the two executions overlap
+    in time, every notebook comes back with its outputs, and a failing cell is reported by name."""
+    from build_book import execute_all
+
+    src = tmp_path / "src"
+    src.mkdir()
+    code = ("import time, json\nt0 = time.time()\ntime.sleep(4)\n"
+            "print(json.dumps({'start': t0, 'end': time.time()}))")
+    for name in ("a", "b"):
+        nb = _nb({"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "QUICK = False",
+                  "outputs": [], "execution_count": None},
+                 {"cell_type": "code", "metadata": {}, "source": code, "outputs": [], "execution_count": None})
+        nb["metadata"] = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                          "language_info": {"name": "python"}}
+        (src / f"{name}.ipynb").write_text(json.dumps(nb))
+    out = tmp_path / "out"
+    results = {name: found for name, _, found in execute_all(sorted(src.glob("*.ipynb")), out, True, jobs=2)}
+    assert results == {"a.ipynb": [], "b.ipynb": []}
+    spans = []
+    for name in ("a", "b"):
+        cell = json.loads((out / f"{name}.ipynb").read_text())["cells"][-1]
+        spans.append(json.loads("".join(cell["outputs"][0]["text"])))
+    first, second = sorted(spans, key=lambda s: s["start"])
+    assert second["start"] < first["end"], "the two notebooks ran one after the other"

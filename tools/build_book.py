@@ -310,6 +310,28 @@ def execute(src: Path, out_dir: Path, quick: bool, extra_params: dict | None = N
     return out
 
 
+def _execute_timed(src: Path, out_dir: Path, quick: bool) -> tuple[str, float, list[str]]:
+    t0 = time.perf_counter()
+    out = execute(src, out_dir, quick)
+    return src.name, time.perf_counter() - t0, problems(out)
+
+
+def execute_all(nbs: list[Path], out_dir: Path, quick: bool, jobs: int = 1):
+    """Execute ``nbs`` with ``jobs`` notebooks side by side; yields (name, seconds, problems) as each
+    finishes. Each chapter pins its own thread count (one thread, or Chapter 6's ``THREADS``) and its
+    own seeds, so running two at once on two cores changes the wall time and no number."""
+    if jobs <= 1 or len(nbs) <= 1:
+        for nb in nbs:
+            yield _execute_timed(nb, out_dir, quick)
+        return
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(_execute_timed, nb, out_dir, quick) for nb in nbs]
+        for f in as_completed(futures):
+            yield f.result()
+
+
 def problems(nb_path: Path) -> list[str]:
     """Error outputs, tracebacks and warnings printed by any cell of an executed notebook."""
     nb = json.loads(nb_path.read_text())
@@ -513,23 +535,29 @@ def main(argv=None) -> int:
     ap.add_argument("--strict-stored", action="store_true",
                     help="refuse stored outputs whose digest no longer matches the code (default: build them "
                          "with a warning on the page and in this log)")
+    ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
+                    help="notebooks executed side by side (default: 2, or 1 on a one-core machine); every "
+                         "chapter pins its own thread count, so this changes the wall time, not a number")
     args = ap.parse_args(argv)
+    if args.jobs < 1:
+        ap.error(f"--jobs must be a whole number >= 1, got {args.jobs}")
     quick = args.quick
     executed_dir = ROOT / "_build" / ("quick" if quick else "full") / "notebooks"
     nbs = [p for p in chapter_notebooks() if not args.only or p.stem in args.only]
     if not args.no_execute:
         bad = {}
+        to_run = []
         for nb in nbs:
-            t0 = time.perf_counter()
             if not quick and stored_outputs(nb):
                 found = render_stored(nb, executed_dir, strict=args.strict_stored)
                 if found:
                     bad[nb.name] = found
-                continue
-            out = execute(nb, executed_dir, quick)
-            print(f"executed {nb.name} in {time.perf_counter() - t0:.1f} s", flush=True)
-            if problems(out):
-                bad[nb.name] = problems(out)
+            else:
+                to_run.append(nb)
+        for name, seconds, found in execute_all(to_run, executed_dir, quick, args.jobs):
+            print(f"executed {name} in {seconds:.1f} s", flush=True)
+            if found:
+                bad[name] = found
         if bad:
             for k, v in bad.items():
                 print(f"{k}:\n  " + "\n  ".join(v), file=sys.stderr)
