@@ -1,10 +1,10 @@
 """Command line: ``python -m macrobook <command> ...``, one argparse tree.
 
-    train ECONOMY ...            train an economy (monetary, rbc); writes RUN_DIR/models, plots, logs
+    train ECONOMY ...            train an economy (monetary, rbc, six_sector); writes RUN_DIR/models, logs
     eval --model-path PATH       evaluate a trained run (PATH = RUN_DIR/models/best or last)
     bench ECONOMY [--json]       agent-steps/s, batched vs a per-agent Python loop
     best-response RUN_DIR        epsilon of each agent type by best-response retraining
-    scorecard RUN_DIR [--json]   the stylized-facts scorecard of a trained monetary run
+    scorecard RUN_DIR [--json]   the stylized-facts scorecard of a trained monetary or six_sector run
     sweep CHAPTER --seeds ...    seed x scenario x hyperparameter sweeps (--engine local or ray)
     llm diverseland ...          the LLM-augmented Diverseland scenario
 
@@ -44,6 +44,11 @@ def _add_train(sub) -> None:
         ap = econs.add_parser(name, help=getattr(recipe, "HELP", name))
         add_run_arguments(ap, recipe)
         ap.set_defaults(func=_train, recipe=recipe)
+    from .recipes import six_sector   # Chapter 3: its own loop (MADDPG is not a Trainer learner)
+
+    ap = econs.add_parser(six_sector.NAME, help=six_sector.HELP, description=six_sector.train_main.__doc__.split("\n\n")[0])
+    six_sector.add_train_arguments(ap)
+    ap.set_defaults(func=six_sector.train_main)
 
 
 def _train(args) -> int:
@@ -172,6 +177,14 @@ def _add_scorecard(sub) -> None:
     ap.set_defaults(func=_scorecard)
 
 
+def _run_economy(run_dir) -> str | None:
+    """The economy a run directory's run.json names, or None when it cannot be read."""
+    try:
+        return json.loads((Path(run_dir) / "run.json").read_text(encoding="utf-8")).get("economy")
+    except Exception:
+        return None
+
+
 def _scorecard(args) -> int:
     import argparse as _ap
 
@@ -183,6 +196,15 @@ def _scorecard(args) -> int:
         print(f"macrobook scorecard: {msg}", file=sys.stderr)
         return 2
 
+    if _run_economy(args.run_dir) == "six_sector":   # Chapter 3's card (macrobook.recipes.six_sector)
+        from .recipes.six_sector import SixSectorRunError, scorecard_of_run
+        try:
+            card = scorecard_of_run(args.run_dir)
+        except SixSectorRunError as e:
+            print(str(e), file=sys.stderr)
+            return 2
+        print(card_json(card) if args.json else format_card(card))
+        return 0
     try:
         targs, model, eps = read_run_dir(args.run_dir)
     except RunDirError as e:

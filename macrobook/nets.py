@@ -106,7 +106,10 @@ class MultiCategorical:
         else:
             groups = _head_groups(nvec)
             B = math.prod(batch_shape)
-            self.L = [logits[o:o + m * n].view(n, m, B) for _, o, m, n in groups]
+            # split, not slices: the gradient of a split is one concatenation, that of three slices is
+            # three zero-filled copies of the whole [R, B] tensor added up (the same numbers, slower)
+            parts = torch.split(logits, [m * n for _, _, m, n in groups], 0) if len(groups) > 1 else (logits,)
+            self.L = [part.view(n, m, B) for part, (_, _, m, n) in zip(parts, groups)]
         self.nvec, self.groups = [int(n) for n in nvec], groups
         self.batch_shape, self.B = tuple(batch_shape), B
         self._z = self._s = None
@@ -115,7 +118,7 @@ class MultiCategorical:
     def _zs(self):
         """Per group: ``z = logits - max`` over levels and the head totals ``s = sum_k exp(z_k)``."""
         if self._z is None:
-            self._z = [L - L.amax(0, keepdim=True) for L in self.L]
+            self._z = [_ShiftByMax.apply(L) if L.requires_grad else L - L.amax(0, keepdim=True) for L in self.L]
         if self._s is None:
             self._s = [z.exp().sum(0) for z in self._z]
         return self._z, self._s
@@ -184,6 +187,31 @@ class MultiCategorical:
         return torch.cat(parts, 1).reshape(*self.batch_shape, len(self.nvec), K)
 
 
+class _ShiftByMax(torch.autograd.Function):
+    """``L - L.amax(0, keepdim=True)`` with the gradient autograd computes for it, bit for bit, in fewer passes.
+
+    Autograd's own backward of ``amax`` rebuilds the mask ``L == max`` and converts it twice (to
+    integers for the count of maxima, to floats for the product): three passes over the logits in
+    every update. Here the mask is made once, as floats, in the forward pass. The backward is the
+    same arithmetic as autograd's: the subtraction sends ``g`` to ``L`` and ``sum_0(-g)`` to the
+    maximum; ``amax`` spreads that over the maxima as ``(g_max / count) * mask`` (a count of small
+    integers is exact in floats); the two contributions to ``L`` add up (IEEE addition commutes, so
+    their order does not matter)."""
+
+    @staticmethod
+    def forward(ctx, L):
+        m = L.amax(0, keepdim=True)
+        mask = (L == m).to(L.dtype)
+        ctx.save_for_backward(mask)
+        return L - m
+
+    @staticmethod
+    def backward(ctx, g):
+        (mask,) = ctx.saved_tensors
+        g_max = g.neg().sum(0, keepdim=True)
+        return g + (g_max / mask.sum(0, keepdim=True)) * mask
+
+
 def _head_groups(nvec: Sequence[int]) -> list[tuple[int, int, int, int]]:
     """Runs of consecutive heads of equal size: ``(first head, offset into the logits, heads, size)``."""
     groups: list[list[int]] = []
@@ -230,7 +258,8 @@ class MultiCategoricalHead(nn.Module):
     def forward(self, h):
         batch = h.shape[:-1]
         h2 = h.reshape(-1, h.shape[-1])
-        logits = torch.addmm(self.linear.bias[self.perm].unsqueeze(1), self.linear.weight[self.perm], h2.T)
+        logits = torch.addmm(self.linear.bias.index_select(0, self.perm).unsqueeze(1),
+                             self.linear.weight.index_select(0, self.perm), h2.T)
         return MultiCategorical(logits, self.nvec, batch)
 
 

@@ -181,3 +181,21 @@ def test_bad_configs_raise():
         MADDPG(env.specs, MADDPGConfig(reward_scale={"martian": 2.0}))
     with pytest.raises(ConfigError, match="Box"):
         MADDPG({"x": AgentSpec(1, 2, Discrete(3))})
+
+
+@pytest.mark.parametrize("how", ["full", "pooled"])
+def test_actor_gradient_changes_only_the_agents_own_action(how):
+    """Lowe et al. 2017, eq. 5: agent i's critic input has mu(o_i) for a_i and every other agent's
+    action as replayed, also for the agents of i's own type."""
+    econ = SixSectorEconomy(SixSectorConfig(num_households=3, num_firms=2), num_envs=4, device="cpu")
+    m = MADDPG(econ.specs, MADDPGConfig(critic_input=how, normalize_actions=True), seed=0)
+    obs = econ.reset(seed=0)
+    act = {k: a.reshape(a.shape[:2] + (-1,)) for k, a in econ.sample_actions().items()}
+    new = {k: a.reshape(a.shape[:2] + (-1,)) for k, a in econ.sample_actions().items()}
+    parts = {k: m.pooled(k, obs[k], act[k]) for k in econ.specs}
+    got = m.joint_own("household", obs["household"], act["household"], new["household"], parts)
+    for i in range(3):
+        a_i = act["household"].clone()
+        a_i[:, i] = new["household"][:, i]
+        want = m.joint_summary(obs, {**act, "household": a_i})
+        assert torch.allclose(got[:, i], want, atol=1e-6)

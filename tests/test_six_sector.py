@@ -420,3 +420,34 @@ def test_signal_game_pays_coordination_and_compare_learners_measures_every_learn
     assert list(table["learner"]) == ["MADDPG", "MADDPG", "DDPG", "DDPG"]
     for col in ("reward/leader", "reward/follower", "critic_loss/leader", "critic_loss/follower"):
         assert table[col].notna().all(), col
+
+
+def test_euler_tilt_a_higher_real_rate_lowers_planned_spending_and_is_neutral_at_the_reference():
+    """Households' spending at given actions: a real rate above the reference lowers it by
+    exp(-ies x horizon x gap); at the reference real rate the tilt is exactly one."""
+    from macrobook.envs.six_sector import euler_tilt, initial_state, reset_draws, step_draws, transition
+
+    cfg = SixSectorConfig(num_households=4, num_firms=2)
+    assert euler_tilt(cfg.reference_real_rate, cfg) == 1.0
+    assert euler_tilt(cfg.reference_real_rate + 0.0025, cfg) == pytest.approx(np.exp(-cfg.ies * cfg.rate_horizon * 0.0025))
+    econ = SixSectorEconomy(cfg, num_envs=3, device="cpu")
+    econ.reset(seed=0)
+    act = econ.reference_actions()
+    g = torch.Generator().manual_seed(1)
+    draws = step_draws(cfg, 3, lambda *s: torch.rand(s, generator=g), lambda *s: torch.randn(s, generator=g))
+    s0 = econ.state
+    spent = {}
+    for ies in (0.0, 1.0):
+        c = dataclasses.replace(cfg, ies=ies)
+        shocks = {k: torch.zeros(3, dtype=torch.float64) for k in SHOCKS}
+        shocks["policy_rate"] = torch.full((3,), 0.01, dtype=torch.float64)   # real rate 1 point above the reference
+        _, f, _ = transition(s0, act, draws, shocks, c)
+        spent[ies] = f["consumption"]
+    assert bool((spent[1.0] < spent[0.0]).all())
+    # at the reference real rate (no shock, inflation at target) the tilt changes nothing
+    same = []
+    for ies in (0.0, 1.0):
+        c = dataclasses.replace(cfg, ies=ies)
+        _, f, _ = transition(s0, act, draws, {k: torch.zeros(3, dtype=torch.float64) for k in SHOCKS}, c)
+        same.append(f["consumption"])
+    assert torch.allclose(same[0], same[1], rtol=1e-8, atol=0)   # the float32 action 0.01 is 0.01 - 2e-10

@@ -31,7 +31,8 @@ Key equations (Lowe et al. 2017, eqs. 5-6; Lillicrap et al. 2015):
 
 * critic target  y_i = r_i + gamma Q'_k(o'_i, a'_i, x'),  a'_m = mu'_m(o'_m) for every agent m
 * critic loss    L = mean (y_i - Q_k(o_i, a_i, x))^2, x built from the replayed joint actions
-* actor          ascend mean Q_k(o_i, mu_k(o_i), x[type k's actions := mu_k(o)]),
+* actor          ascend mean_i Q_k(o_i, mu_k(o_i), x[a_i := mu_k(o_i)]), every other action as replayed
+  (``actor_gradient="own"``, the paper's eq. 5; ``"type"`` replaces the whole type's actions at once),
   other types' actions as replayed
 * targets        theta' <- tau theta + (1 - tau) theta' (``soft_update`` from ``ddpg``)
 * exploration    a = clip(mu(o) + N(0, (sigma (high - low))^2), low, high)
@@ -84,6 +85,16 @@ class MADDPGConfig(Config):
     max_grad_norm: float = 1.0
     quantiles: tuple = (0.1, 0.5, 0.9)  # pooled summary of types with many agents (plus the mean)
     reward_scale: dict = field(default_factory=dict)
+    # stabilisers from the literature (all off by default: the plain algorithm of the paper)
+    normalize_actions: bool = False     # critics see actions rescaled from their Box to [-1, 1]
+    action_l2: float = 0.0              # actor loss + action_l2 x mean squared pre-tanh output
+                                        # (openai/maddpg uses 1e-3, Lowe et al. 2017's reference code)
+    target_noise: float = 0.0           # target policy smoothing (Fujimoto et al. 2018): N(0, (x (high-low))^2) ...
+    target_noise_clip: float = 0.5      # ... clipped at this many target_noise widths, on the target actions
+    twin_critics: bool = False          # clipped double-Q (Fujimoto et al. 2018): two critics, target uses the min
+    actor_gradient: str = "own"         # "own": agent i's critic sees mu(o_i) for its own action only, the
+                                        # others as replayed (Lowe et al. 2017, eq. 5); "type": every agent of
+                                        # the type at once (with a shared actor, a collective gradient)
 
     def validate(self) -> None:
         check(isinstance(self.centralized, bool), self, "centralized", "True or False")
@@ -103,19 +114,33 @@ class MADDPGConfig(Config):
               "a tuple of floats in [0, 1]")
         check(isinstance(self.reward_scale, dict) and all(isinstance(v, (int, float)) for v in self.reward_scale.values()),
               self, "reward_scale", "a dict {agent_type: float}")
+        check(isinstance(self.normalize_actions, bool), self, "normalize_actions", "True or False")
+        check(isinstance(self.twin_critics, bool), self, "twin_critics", "True or False")
+        check_float(self, "action_l2", min=0.0)
+        check_float(self, "target_noise", min=0.0, max=1.0)
+        check_float(self, "target_noise_clip", min=0.0)
+        check_choice(self, "actor_gradient", ["own", "type"])
 
 
 class TypeLearner(nn.Module):
     """Seed 000's ``Agent``: the actor and critic of one agent type, with their targets."""
 
-    def __init__(self, spec: AgentSpec, critic_in: int, hidden: tuple):
+    def __init__(self, spec: AgentSpec, critic_in: int, hidden: tuple, twin: bool = False):
         super().__init__()
         self.actor = DeterministicActor(spec.obs_dim, spec.action, hidden)
         self.critic = QCritic(critic_in, hidden)
         self.actor_target = copy.deepcopy(self.actor)
         self.critic_target = copy.deepcopy(self.critic)
-        for p in list(self.actor_target.parameters()) + list(self.critic_target.parameters()):
+        frozen = list(self.actor_target.parameters()) + list(self.critic_target.parameters())
+        if twin:   # clipped double-Q: a second critic (its own initialisation) and its target
+            self.critic2 = QCritic(critic_in, hidden)
+            self.critic2_target = copy.deepcopy(self.critic2)
+            frozen += list(self.critic2_target.parameters())
+        for p in frozen:
             p.requires_grad_(False)
+
+    def critic_parameters(self):
+        return list(self.critic.parameters()) + (list(self.critic2.parameters()) if hasattr(self, "critic2") else [])
 
 
 class MADDPG:
@@ -142,15 +167,26 @@ class MADDPG:
             for k, s in self.specs.items():
                 own = s.obs_dim + self.act_dim[k]
                 critic_in = own + (self.joint_dim if c.centralized else 0)
-                self.types[k] = TypeLearner(s, critic_in, tuple(c.hidden)).to(self.device)
+                self.types[k] = TypeLearner(s, critic_in, tuple(c.hidden), twin=c.twin_critics).to(self.device)
         self.actor_opt = {k: torch.optim.Adam(t.actor.parameters(), lr=c.actor_lr, foreach=True) for k, t in self.types.items()}
-        self.critic_opt = {k: torch.optim.Adam(t.critic.parameters(), lr=c.critic_lr, foreach=True) for k, t in self.types.items()}
+        self.critic_opt = {k: torch.optim.Adam(t.critic_parameters(), lr=c.critic_lr, foreach=True)
+                           for k, t in self.types.items()}
         self.buffer = ReplayBuffer(c.buffer_size, self.device, seed=seed + 1)
         self.noise_generator = torch.Generator(device="cpu")
         self.noise_generator.manual_seed(seed + 2)
         self.bounds = {k: tuple(b.reshape(-1).to(self.device) for b in s.action.bounds()) for k, s in self.specs.items()}
         self.sigma = c.exploration_sigma
         self.num_updates = 0
+        self.target_generator = torch.Generator(device="cpu")
+        self.target_generator.manual_seed(seed + 3)
+
+    def _norm(self, k: str, act_k: torch.Tensor) -> torch.Tensor:
+        """The action as the critics see it: raw, or rescaled from its Box to [-1, 1]
+        (``normalize_actions``; a box 0.03 wide otherwise enters a critic as a near-constant)."""
+        if not self.config.normalize_actions:
+            return act_k
+        lo, hi = self.bounds[k]
+        return 2.0 * (act_k - lo) / (hi - lo) - 1.0
 
     # ------------------------------------------------------------------ the critic's joint input
     def _pooled_dim(self, k: str) -> int:
@@ -165,7 +201,7 @@ class MADDPG:
         """``[B, pooled_dim(k)]``: type k's (observation, action); a type with several agents is
         pooled into the mean and quantiles over its agents (fixed size whatever the head count),
         or, with ``critic_input="full"``, every agent's (o, a) concatenated in agent order."""
-        x = torch.cat([obs_k, act_k.reshape(act_k.shape[:2] + (-1,))], dim=-1)  # [B, n, d+a]
+        x = torch.cat([obs_k, self._norm(k, act_k.reshape(act_k.shape[:2] + (-1,)))], dim=-1)  # [B, n, d+a]
         if self.specs[k].count == 1:
             return x[:, 0]
         if self.config.critic_input == "full":
@@ -180,10 +216,32 @@ class MADDPG:
     def _q(self, net: nn.Module, k: str, obs_k, act_k, joint):
         """Q for every agent of type k: ``[B, n]``."""
         n = obs_k.shape[1]
-        own = [obs_k, act_k.reshape(act_k.shape[:2] + (-1,))]
-        if self.config.centralized:
-            own.append(joint[:, None, :].expand(joint.shape[0], n, joint.shape[1]))
+        own = [obs_k, self._norm(k, act_k.reshape(act_k.shape[:2] + (-1,)))]
+        if self.config.centralized:   # one joint input for all (``[B, J]``) or one per agent (``[B, n, J]``)
+            own.append(joint[:, None, :].expand(joint.shape[0], n, joint.shape[1]) if joint.dim() == 2 else joint)
         return net(*own)
+
+    def joint_own(self, k: str, obs_k, act_k, new_a, parts: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """``[B, n, J]``: for each agent i of type k, the joint input with agent i's action from the
+        current policy (``new_a``) and every other agent's as replayed (Lowe et al. 2017, eq. 5:
+        the gradient is with respect to a_i only)."""
+        n = obs_k.shape[1]
+        a_rep = self._norm(k, act_k.reshape(act_k.shape[:2] + (-1,)))
+        a_new = self._norm(k, new_a.reshape(new_a.shape[:2] + (-1,)))
+        x_rep, x_new = torch.cat([obs_k, a_rep], -1), torch.cat([obs_k, a_new], -1)     # [B, n, d]
+        B = obs_k.shape[0]
+        if n == 1:
+            block = x_new
+        else:
+            eye = torch.eye(n, dtype=torch.bool, device=obs_k.device)[None, :, :, None]
+            X = torch.where(eye, x_new[:, None], x_rep[:, None])                         # [B, i, m, d]
+            if self.config.critic_input == "full":
+                block = X.flatten(2)
+            else:
+                q = torch.tensor(self.config.quantiles, dtype=X.dtype, device=X.device)
+                block = torch.cat([X.mean(2), torch.quantile(X, q, dim=2).permute(1, 2, 0, 3).flatten(2)], -1)
+        return torch.cat([block if m == k else parts[m][:, None, :].expand(B, n, parts[m].shape[-1])
+                          for m in self.specs], dim=-1)
 
     # ------------------------------------------------------------------ acting (decentralized)
     @torch.no_grad()
@@ -228,39 +286,62 @@ class MADDPG:
             act = {k: b[f"act/{k}"] for k in self.specs}
             nxt = {k: b[f"next/{k}"] for k in self.specs}
             with torch.no_grad():
-                nxt_act = {k: t.actor_target(nxt[k]) for k, t in self.types.items()}
+                nxt_act = {k: self._target_action(k, t, nxt[k]) for k, t in self.types.items()}
                 joint_next = self.joint_summary(nxt, nxt_act) if c.centralized else None
                 parts = {k: self.pooled(k, obs[k], act[k]) for k in self.specs} if c.centralized else None
                 joint = torch.cat(list(parts.values()), dim=-1) if c.centralized else None
             for k, t in self.types.items():
-                # critic: y = r + gamma (1 - terminal) Q'(o', mu'(o'), x')  (Lowe et al. 2017, eq. 6)
+                # critic: y = r + gamma (1 - terminal) Q'(o', mu'(o'), x')  (Lowe et al. 2017, eq. 6);
+                # with twin critics the smaller of the two target values (Fujimoto et al. 2018)
                 with torch.no_grad():
-                    y = b[f"rew/{k}"] + c.gamma * (1.0 - b["terminal"])[:, None] * self._q(
-                        t.critic_target, k, nxt[k], nxt_act[k], joint_next)
+                    q_next = self._q(t.critic_target, k, nxt[k], nxt_act[k], joint_next)
+                    if c.twin_critics:
+                        q_next = torch.minimum(q_next, self._q(t.critic2_target, k, nxt[k], nxt_act[k], joint_next))
+                    y = b[f"rew/{k}"] + c.gamma * (1.0 - b["terminal"])[:, None] * q_next
                 q = self._q(t.critic, k, obs[k], act[k], joint)
                 critic_loss = ((y - q) ** 2).mean()
+                if c.twin_critics:
+                    critic_loss = critic_loss + ((y - self._q(t.critic2, k, obs[k], act[k], joint)) ** 2).mean()
                 self.critic_opt[k].zero_grad()
                 critic_loss.backward()
-                nn.utils.clip_grad_norm_(t.critic.parameters(), c.max_grad_norm)
+                nn.utils.clip_grad_norm_(t.critic_parameters(), c.max_grad_norm)
                 self.critic_opt[k].step()
                 # actor: ascend Q with this type's actions from the current policy (eq. 5)
-                new_a = t.actor(obs[k])
-                if c.centralized:  # only type k's block of the joint input changes
+                pre = t.actor.net(obs[k])                     # the pre-tanh output
+                new_a = t.actor.low + (t.actor.high - t.actor.low) * (torch.tanh(pre) + 1) / 2
+                if c.centralized and c.actor_gradient == "own":   # only agent i's own action changes
+                    joint_new = self.joint_own(k, obs[k], act[k], new_a, parts)
+                elif c.centralized:  # every agent of type k at once
                     joint_new = torch.cat([self.pooled(m, obs[m], new_a) if m == k else parts[m]
                                            for m in self.specs], dim=-1)
                 else:
                     joint_new = None
                 actor_loss = -self._q(t.critic, k, obs[k], new_a, joint_new).mean()
+                if c.action_l2 > 0:   # openai/maddpg's p_reg: keeps the tanh off its flat ends
+                    actor_loss = actor_loss + c.action_l2 * (pre ** 2).mean()
                 self.actor_opt[k].zero_grad()
                 actor_loss.backward()
                 nn.utils.clip_grad_norm_(t.actor.parameters(), c.max_grad_norm)
                 self.actor_opt[k].step()
                 soft_update(t.critic_target, t.critic, c.tau)
+                if c.twin_critics:
+                    soft_update(t.critic2_target, t.critic2, c.tau)
                 soft_update(t.actor_target, t.actor, c.tau)
                 stats[f"critic_loss/{k}"] = stats.get(f"critic_loss/{k}", 0.0) + critic_loss.item() / gradient_steps
                 stats[f"q/{k}"] = stats.get(f"q/{k}", 0.0) + q.mean().item() / gradient_steps
             self.num_updates += 1
         return stats
+
+    def _target_action(self, k: str, t: TypeLearner, nxt_k: torch.Tensor) -> torch.Tensor:
+        """mu'(o'), plus clipped Gaussian noise with ``target_noise`` (target policy smoothing)."""
+        a = t.actor_target(nxt_k)
+        c = self.config
+        if c.target_noise <= 0:
+            return a
+        lo, hi = self.bounds[k]
+        noise = torch.randn(a.shape, generator=self.target_generator).to(a.device) * c.target_noise
+        noise = noise.clamp(-c.target_noise_clip, c.target_noise_clip) * (hi - lo)
+        return torch.maximum(torch.minimum(a + noise, hi), lo)
 
     # ------------------------------------------------------------------ checkpoints
     def modules(self) -> Dict[str, nn.Module]:

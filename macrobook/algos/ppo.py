@@ -171,7 +171,9 @@ class PPO:
         for _ in range(c.epochs):
             perm = torch.randperm(N, device=self.device)
             # one gather per epoch, then contiguous slices (the same samples as indexing every minibatch)
-            e_obs, e_act, e_logp, e_v, e_adv, e_ret = (x[perm] for x in (b_obs, b_act, b_logp, b_v, b_adv, b_ret))
+            # (index_select: the same rows as x[perm], without advanced indexing's overhead on the CPU)
+            e_obs, e_act, e_logp, e_v, e_adv, e_ret = (x.index_select(0, perm)
+                                                       for x in (b_obs, b_act, b_logp, b_v, b_adv, b_ret))
             for start in range(0, N, mb_size):
                 sl = slice(start, start + mb_size)
                 mb_obs = e_obs[sl]

@@ -12,7 +12,8 @@ from typing import Mapping
 
 import torch
 
-from ..envs.six_sector import ACTIONS, SixSectorConfig, SixSectorEconomy, SixSectorState, initial_state, reset_draws, step_draws
+from ..envs.six_sector import (ACTIONS, SixSectorConfig, SixSectorEconomy, SixSectorState, euler_tilt, initial_state,
+                               reset_draws, step_draws)
 from ..envs.base import state_where
 from .core import BenchCase, policy_actors  # noqa: F401
 from .monetary import sell_to_order_loop
@@ -82,9 +83,10 @@ def transition_loop(s: SixSectorState, act: Mapping[str, torch.Tensor], draws: M
         fx_dep = g["foreign_deposits"] + for_int
         # 3. spending plans
         spend, imp_budget, dom = [], [], []
+        tilt = euler_tilt(policy - g["inflation"], cfg)
         for i in range(H):
             cash = hh[i] + g["hh_bonds"][i] + g["hh_net_income"][i]
-            sp = min(ah[i][0] * max(cash, 0.0), max(hh[i], 0.0))
+            sp = min(ah[i][0] * tilt * max(cash, 0.0), max(hh[i], 0.0))
             sh = min(max(g["import_pref"][i] * (pm / p_dom) ** (-cfg.import_price_elasticity), 0.0), 0.6)
             spend.append(sp)
             imp_budget.append(sh * sp)

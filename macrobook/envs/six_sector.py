@@ -23,7 +23,12 @@ Markets (the shared pure functions of :mod:`macrobook.markets`):
   bank pays dividends out of profit above its capital requirement (``money.dividends``);
 * fiscal and external closures (``markets.fiscal``): deficits are financed by bonds sold to
   households under a passive tax rule; the exchange rate mean-reverts with interest parity and
-  a debt-elastic premium; imports are capped by foreign supply.
+  a debt-elastic premium; imports are capped by foreign supply;
+* intertemporal substitution: a household's learned consumption share is its plan at the
+  reference real rate; the Euler equation solved forward over ``rate_horizon`` quarters tilts it
+  by ``exp(-ies x rate_horizon x (policy rate - last inflation - reference_real_rate))``
+  (:func:`euler_tilt`), so a rate rise reaches spending through saving as well as through the
+  exchange rate (and, the other way, through households' interest income).
 
 Agent types, actions (Box) and rewards
 --------------------------------------
@@ -67,6 +72,7 @@ economy (``macrobook.bench.six_sector.transition_loop``) is the reference for th
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Dict, Mapping
 
@@ -128,6 +134,11 @@ class SixSectorConfig(Config):
     debt_target: float = 0.6                 # public debt / annual GDP
     tax_debt_response: float = 0.2           # passive rule: tax rate + response x (debt ratio - target)
     bond_share_cap: float = 0.5              # a household buys at most this share of its deposits in bonds
+    # intertemporal substitution: households' spending tilts with the expected real rate (an Euler
+    # equation solved forward, log c = log c_plan - ies x horizon x (r - r_ref))
+    ies: float = 1.0                         # elasticity of intertemporal substitution (1: log utility)
+    rate_horizon: float = 4.0                # quarters households expect a real-rate gap to last
+    reference_real_rate: float = 0.005       # real rate per quarter at which the tilt is zero (1% policy, 0.5% inflation)
     # wages (a wage Phillips curve, indexed to past inflation)
     wage_flexibility: float = 0.05
     wage_indexation: float = 1.0
@@ -161,8 +172,9 @@ class SixSectorConfig(Config):
         for f in ("fx_rate_sensitivity", "fx_debt_sensitivity", "wage_flexibility", "default_leverage_sensitivity",
                   "default_rate_sensitivity", "output_gap_weight", "public_goods_weight", "debt_penalty",
                   "risk_weight", "import_price_elasticity", "export_price_elasticity", "rotemberg",
-                  "tax_debt_response"):
+                  "tax_debt_response", "ies", "rate_horizon"):
             check_float(self, f, min=0.0, max=1000.0)
+        check_float(self, "reference_real_rate", min=-0.05, max=0.05)
         check_float(self, "labor_disutility", min=0.0, min_open=True)
         check_float(self, "frisch_elasticity", min=0.0, min_open=True)
         check_float(self, "price_elasticity", min=1.0, min_open=True)
@@ -301,6 +313,15 @@ def step_draws(cfg: SixSectorConfig, E: int, rand, randn) -> Dict[str, torch.Ten
     return {"tfp": randn(E), "foreign_demand": randn(E), "fx": randn(E), "default_u": rand(E, cfg.num_firms)}
 
 
+def euler_tilt(real_rate, cfg: SixSectorConfig):
+    """The factor on households' planned spending share: ``exp(-ies x rate_horizon x (r - r_ref))``,
+    the consumption Euler equation ``log c_t = log c_(t+1) - ies (r_t - r_ref)`` summed over the
+    ``rate_horizon`` quarters a household expects a real-rate gap to last (the new-Keynesian IS
+    curve solved forward, Gali 2015 ch. 3). Works on tensors and floats."""
+    x = -cfg.ies * cfg.rate_horizon * (real_rate - cfg.reference_real_rate)
+    return torch.exp(x) if isinstance(x, torch.Tensor) else math.exp(x)
+
+
 def markup(cfg: SixSectorConfig) -> float:
     """The flexible-price markup ``e / (e - 1)`` over marginal cost."""
     return pricing.optimal_markup(cfg.price_elasticity)
@@ -429,7 +450,12 @@ def transition(s: SixSectorState, act: Mapping[str, torch.Tensor], draws: Mappin
 
     # 3. spending plans (home currency)
     cash = hh_dep + s.hh_bonds + s.hh_net_income                        # wealth + expected income
-    spend = torch.minimum(c_share * cash.clamp_min(0.0), hh_dep.clamp_min(0.0))
+    # the learned share is the plan at the reference real rate; the Euler equation tilts it: a real
+    # return on bonds above the reference (policy rate less last quarter's inflation, adaptive
+    # expectations) makes saving pay and moves spending to later quarters
+    real_rate = policy_rate - s.inflation
+    tilt = euler_tilt(real_rate, cfg)
+    spend = torch.minimum(c_share * tilt[:, None] * cash.clamp_min(0.0), hh_dep.clamp_min(0.0))
     imp_share = (s.import_pref * (import_price / p_dom)[:, None] ** (-cfg.import_price_elasticity)).clamp(0.0, 0.6)
     imports_hh = fiscal.cap_imports(imp_share * spend, import_price, cfg.import_supply * s.ref_gdp)
     dom_budget = spend - imp_share * spend                              # the domestic part of the plan
