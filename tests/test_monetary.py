@@ -3,6 +3,7 @@ reproducibility, the central bank's reward, config errors."""
 import dataclasses
 import inspect
 
+import numpy as np
 import pytest
 import torch
 
@@ -274,6 +275,25 @@ def test_rule_firms_best_one_month_deviation_is_interior():
                                at_month=12, deterministic=True)
     assert dev["gains"].shape == (16, 5)
     assert dev["interior_share"] > 0.5
+
+
+def test_deviation_test_averages_distinct_continuations_and_rejects_no_draws():
+    # the best reply is an expectation: draws > 1 average continuations that really differ (other shocks),
+    # the first of them being the single-path test's own; the same seed gives the same numbers
+    from macrobook.analysis.scorecard import price_deviation_test
+    from macrobook.recipes.monetary import reference_agents
+
+    cfg = MonetaryConfig(num_households=30, num_firms=6, sim_length=60)
+    make = lambda: MonetaryEconomy(cfg, num_envs=4, device="cpu")  # noqa: E731
+    one = price_deviation_test(make, reference_agents(), seed=3, at_month=6, horizon=4, deterministic=True, draws=1)
+    two = price_deviation_test(make, reference_agents(), seed=3, at_month=6, horizon=4, deterministic=True, draws=2)
+    again = price_deviation_test(make, reference_agents(), seed=3, at_month=6, horizon=4, deterministic=True, draws=2)
+    second = 2 * two["gains"] - one["gains"]          # the second continuation's gains alone
+    assert two["draws"] == 2 and np.isfinite(second).all()
+    assert not np.allclose(second, one["gains"])
+    np.testing.assert_array_equal(two["gains"], again["gains"])
+    with pytest.raises(ValueError, match="draws"):
+        price_deviation_test(make, reference_agents(), seed=3, at_month=6, horizon=4, draws=0)
 
 
 def test_train_in_phases_runs_every_phase_and_learns_only_the_named_types():

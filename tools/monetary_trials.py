@@ -42,6 +42,6 @@ for s in seeds:
                infl=round(c["inflation_response"]["value"], 4), infl_hi=round(c["inflation_response"]["interval"][1], 4), infl_pass=c["inflation_response"]["pass"],
                target=bool(c["taylor_principle"]["pass"] and c["output_response"]["pass"] and c["inflation_response"]["pass"]),
                target_no_timing=bool(c["taylor_principle"]["pass"] and c["output_response"]["interval"][1] < 0 and c["inflation_response"]["pass"]),
-               sold=round(c["sold_out_share"]["value"], 3), freq=round(c["price_change_frequency"]["value"], 3), interior=m["deviation"]["interior_share"],
+               sold=round(c["sold_out_share"]["value"], 3), freq=round(c["price_change_frequency"]["value"], 3), interior=m["deviation"]["interior_share"], interior_draws=m["deviation"]["draws"],
                passed=card["passed"], t_train=round(t1 - t0), t_measure=round(t2 - t1))
     print(json.dumps(row), flush=True)

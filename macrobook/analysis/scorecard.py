@@ -293,8 +293,13 @@ def _clone(economy):
     return twin
 
 
+#: continuations per state averaged by :func:`price_deviation_test` (the best reply is an expectation)
+DEVIATION_DRAWS = 8
+
+
 def price_deviation_test(make_economy, learners, seed: int = 0, at_month: int = 36, horizon: int = 12,
-                         gamma: float = 0.95, firm: int = 0, deterministic: bool = False) -> dict:
+                         gamma: float = 0.95, firm: int = 0, deterministic: bool = False,
+                         draws: int = DEVIATION_DRAWS) -> dict:
     """A firm's one-month price deviation, the old chapter's lesson made a measurement.
 
     Run ``make_economy()`` under ``learners`` for ``at_month`` months; then, in each economy, let
@@ -304,7 +309,17 @@ def price_deviation_test(make_economy, learners, seed: int = 0, at_month: int = 
     ``gains [E, 5]``, the best change per economy, and ``interior_share``: the share of economies
     whose best change is not at an end of the grid (-2% or +2%). Under the old design the best
     reply was always a corner; with production to order and CES demand it should be interior.
+
+    The best reply is the change with the highest *expected* return, so each change is followed
+    for ``draws`` continuations from the same state (the economy's shocks and the policies' draws;
+    the first continuation is the measured run's own stream, the others are seeded from ``seed``),
+    common to the six alternatives, and the gains are averaged over them before taking the best.
+    With a single stochastic continuation the noise of the path after the deviation decides the
+    best change, and it is largest for the largest changes, so a noisy best reply lands on a
+    corner more often than the expected one does (``draws=1`` is that single-path test).
     """
+    if draws < 1:
+        raise ValueError(f"draws must be at least 1, got {draws}")
     import torch
 
     from ..envs.monetary import PRICE_CHANGES
@@ -318,28 +333,32 @@ def price_deviation_test(make_economy, learners, seed: int = 0, at_month: int = 
             obs = econ.step(sampler(obs)).obs
         first = sampler(obs)
         gen_state = {k: g.get_state() for k, g in sampler.generators.items()}
-        returns = []
-        for j in range(-1, len(PRICE_CHANGES)):  # -1: the policy's own action
-            e = _clone(econ)
-            s = PolicySampler(learners, seed, deterministic)
-            for k, g in s.generators.items():
-                g.set_state(gen_state[k])
-            acts = {k: v.clone() for k, v in first.items()}
-            if j >= 0:
-                acts["firm"][:, firm, 0] = j
-            total = torch.zeros(e.num_envs, dtype=torch.float64, device=e.device)
-            o = None
-            for h in range(horizon):
-                out = e.step(acts)
-                total += (gamma ** h) * out.reward["firm"][:, firm].double()
-                o = out.obs
-                acts = s(o)
-            returns.append(total)
-    base = returns[0]
-    gains = torch.stack([r - base for r in returns[1:]], -1).cpu().numpy()  # [E, 5]
+        gains = 0.0
+        for r in range(draws):
+            returns = []
+            for j in range(-1, len(PRICE_CHANGES)):  # -1: the policy's own action
+                e = _clone(econ)
+                s = PolicySampler(learners, seed if r == 0 else 1000 * (seed + 1) + r, deterministic)
+                if r == 0:   # the measured run's own continuation
+                    for k, g in s.generators.items():
+                        g.set_state(gen_state[k])
+                else:        # another draw of the shocks, the same for all six alternatives
+                    e.generator.manual_seed(7919 * (seed + 1) + r)
+                acts = {k: v.clone() for k, v in first.items()}
+                if j >= 0:
+                    acts["firm"][:, firm, 0] = j
+                total = torch.zeros(e.num_envs, dtype=torch.float64, device=e.device)
+                for h in range(horizon):
+                    out = e.step(acts)
+                    total += (gamma ** h) * out.reward["firm"][:, firm].double()
+                    acts = s(out.obs)
+                returns.append(total)
+            base = returns[0]
+            gains = gains + torch.stack([x - base for x in returns[1:]], -1).cpu().numpy()  # [E, 5]
+    gains = gains / draws
     best = gains.argmax(-1)
     interior = float(np.mean((best > 0) & (best < len(PRICE_CHANGES) - 1)))
-    return {"gains": gains, "best": best, "interior_share": interior,
+    return {"gains": gains, "best": best, "interior_share": interior, "draws": draws,
             "mean_gain": gains.mean(0), "se_gain": gains.std(0, ddof=1) / math.sqrt(max(gains.shape[0], 1))}
 
 
