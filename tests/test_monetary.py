@@ -33,7 +33,7 @@ def _calm_actions(e):
 def test_balance_sheets_balance_and_money_moves_only_through_banks():
     e = _econ(base_default_rate_annual=0.2)  # plenty of defaults to exercise the write-offs
     g = torch.Generator().manual_seed(0)
-    saw_default = saw_lending = False
+    saw_default = saw_lending = saw_resolution = False
     for t in range(20):
         m0 = e.money()
         out = e.step(_actions(e, g))
@@ -43,15 +43,19 @@ def test_balance_sheets_balance_and_money_moves_only_through_banks():
         # Money (all deposits) changes only by lending, repayment, seized collateral and the
         # banks' own interest and dividend flows; payments among households and firms net to zero.
         predicted = (f["lending"] - f["principal"] - f["seized"] - f["loan_interest"]
-                     + f["deposit_interest"] + f["bank_dividends"] - f["tax"])
+                     + f["deposit_interest"] + f["bank_dividends"] - f["tax"] - f["resolution"])
         torch.testing.assert_close(e.money() - m0, predicted, atol=1e-9, rtol=0)
         # interest on reserves is financed by the tax, so it prints nothing
         torch.testing.assert_close(f["tax"], f["reserve_interest"], atol=1e-9, rtol=0)
         torch.testing.assert_close((f["hh_pay"].sum(1) + f["firm_pay"].sum(1)), f["bank_dividends"] - f["tax"], atol=1e-9, rtol=0)
         assert (f["sold"] <= f["capacity"] + 1e-12).all()
         assert (e.state["firm_deposits"] >= -1e-12).all()
-        # a household can be taxed below zero only by the lump-sum tax of this month
-        assert (e.state["hh_deposits"] >= -f["tax"].abs().unsqueeze(-1) / e.config.num_households - 1e-12).all()
+        # a household can be taxed below zero only by this month's lump-sum tax and resolution levy
+        lump = (f["tax"].abs() + f["resolution_levy"]).unsqueeze(-1) / e.config.num_households
+        assert (e.state["hh_deposits"] >= -lump - 1e-12).all()
+        # a failed bank is resolved (bail-in, then a levy): no bank carries negative equity
+        assert (e.state["bank_equity"] >= -1e-9).all()
+        saw_resolution = saw_resolution or bool((f["resolution"] > 0).any())
         assert (e.state["hh_debt"] >= -1e-12).all()
         # a default writes off exactly the outstanding loan: nothing left, nothing more
         for who in ("hh", "firm"):
@@ -63,7 +67,7 @@ def test_balance_sheets_balance_and_money_moves_only_through_banks():
             saw_default |= bool(d.any())
         saw_lending |= bool((f["lending"] > 0).any())
         assert set(out.reward) == {"central_bank", "bank", "household", "firm"}
-    assert saw_default and saw_lending
+    assert saw_default and saw_lending and saw_resolution
 
 
 def test_goods_market_uses_this_periods_consumption_choice():
@@ -368,3 +372,31 @@ def test_a_currency_reform_changes_nothing_real():
             assert torch.allclose(ra.reward[k], rb.reward[k], rtol=1e-4, atol=1e-5), k
         for v in b.balance_sheet_errors().values():
             assert float(v.max()) < 1e-6
+
+
+def test_bank_reward_is_bounded_and_matches_hand_computation():
+    from macrobook.envs.monetary import bank_reward_fn
+    P, scale = torch.tensor([[2.0]], dtype=torch.float64), torch.tensor([[0.5]], dtype=torch.float64)  # first book 50 (real)
+    profit = torch.tensor([[1.0, 1.0, 1.0, 1.0]], dtype=torch.float64)
+    equity = torch.tensor([[0.0, 0.0, 8.0, 100.0]], dtype=torch.float64)
+    loans = torch.tensor([[1e-12, 1e6, 100.0, 100.0]], dtype=torch.float64)
+    r = bank_reward_fn(profit, equity, loans, P, scale, 0.08, 50.0)
+    # profit / P / scale = 1; the floor is 100 * 0.5 * 2 = 100 (nominal)
+    want = torch.tensor([[1 - 50 * 0.08, 1 - 50 * 0.08, 1 - 50 * (0.08 - 8 / 100), 1.0]], dtype=torch.float64)
+    torch.testing.assert_close(r, want)
+    # with equity >= 0 the penalty never exceeds kappa * nu, however small or large the book
+    lo = torch.logspace(-15, 15, 61, dtype=torch.float64).reshape(1, -1)
+    pen = 1 - bank_reward_fn(torch.ones_like(lo), torch.zeros_like(lo), lo, P, scale, 0.08, 50.0)
+    assert torch.isfinite(pen).all() and (pen <= 50 * 0.08 + 1e-12).all() and (pen >= 0).all()
+    # the real-units form coincides with the ratio form for a bank whose book is its first one
+    first = torch.tensor([[100.0]], dtype=torch.float64)
+    e = torch.tensor([[3.0]], dtype=torch.float64)
+    torch.testing.assert_close(bank_reward_fn(profit[:, :1], e, first, P, scale, 0.08, 50.0),
+                               bank_reward_fn(profit[:, :1], e, first, P, scale, 0.08, 50.0, form="shortfall"))
+
+
+def test_bail_in_share_is_pro_rata_and_capped():
+    from macrobook.envs.monetary import bail_in_share
+    equity = torch.tensor([[-5.0, 2.0, -50.0, -1.0]], dtype=torch.float64)
+    deposits = torch.tensor([[20.0, 20.0, 10.0, 0.0]], dtype=torch.float64)
+    torch.testing.assert_close(bail_in_share(equity, deposits), torch.tensor([[0.25, 0.0, 1.0, 0.0]], dtype=torch.float64))

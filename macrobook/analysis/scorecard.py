@@ -74,6 +74,14 @@ CRITERIA = {c.name: c for c in [
 ]}
 
 
+#: months after the shock over which checks 2 and 3 average, and where check 2's trough must lie
+OUTPUT_MONTHS = (1, 12)
+INFLATION_MONTHS = (6, 24)
+TROUGH_MONTHS = (6, 24)
+#: check 12: the best one-month price deviation must be interior in more than this share of states
+INTERIOR_SHARE_MIN = 0.5
+
+
 def _check(name: str, value: float, passed: bool, interval=None, note: str = "", **extra) -> dict:
     c = CRITERIA[name]
     return make_check(name, value, c.low, c.high, passed, interval=interval, source=c.source, what=c.what,
@@ -125,11 +133,11 @@ def _paths(per_env: np.ndarray, shock_at: int) -> np.ndarray:
 def check_output_response(output_pct: np.ndarray, shock_at: int = 0) -> dict:
     """2. Output (percent difference, shocked minus baseline per economy ``[steps, E]``)."""
     x = _paths(output_pct, shock_at)
-    m = x[1:13].mean(0)
+    m = x[OUTPUT_MONTHS[0]:OUTPUT_MONTHS[1] + 1].mean(0)
     mean, se = float(np.nanmean(m)), float(np.nanstd(m, ddof=1) / math.sqrt(max(np.isfinite(m).sum(), 1)))
     path = np.nanmean(x[:37], 1)
     trough = int(np.nanargmin(path)) if np.isfinite(path).any() else -1
-    ok = mean < 0 and mean + 2 * se < 0 and 6 <= trough <= 24
+    ok = mean < 0 and mean + 2 * se < 0 and TROUGH_MONTHS[0] <= trough <= TROUGH_MONTHS[1]
     return _check("output_response", mean, ok, (mean - 2 * se, mean + 2 * se),
                   note=f"trough at month {trough}; s.e. {se:.3f}", trough_month=trough)
 
@@ -137,7 +145,7 @@ def check_output_response(output_pct: np.ndarray, shock_at: int = 0) -> dict:
 def check_inflation_response(inflation_pp: np.ndarray, shock_at: int = 0) -> dict:
     """3. 12-month inflation (pp, shocked minus baseline ``[steps, E]``), months 6-24."""
     x = _paths(inflation_pp, shock_at)
-    m = x[6:25].mean(0)
+    m = x[INFLATION_MONTHS[0]:INFLATION_MONTHS[1] + 1].mean(0)
     mean, se = float(np.nanmean(m)), float(np.nanstd(m, ddof=1) / math.sqrt(max(np.isfinite(m).sum(), 1)))
     return _check("inflation_response", mean, mean + 2 * se < 0, (mean - 2 * se, mean + 2 * se), note=f"s.e. {se:.3f}")
 
@@ -242,7 +250,7 @@ def check_equilibrium(epsilon: Optional[Mapping[str, float]], interior_share: Op
     eps = {k: float(v) for k, v in (epsilon or {}).items()}
     vmax = max(eps.values()) if eps else float("nan")
     interior = float("nan") if interior_share is None else float(interior_share)
-    ok = bool(eps) and vmax < CRITERIA["equilibrium"].high and np.isfinite(interior) and interior > 0.5
+    ok = bool(eps) and vmax < CRITERIA["equilibrium"].high and np.isfinite(interior) and interior > INTERIOR_SHARE_MIN
     note = ("epsilon not measured" if not eps else "epsilon " + ", ".join(f"{k} {v:.3f}" for k, v in eps.items()))
     note += "; interior share " + ("not measured" if not np.isfinite(interior) else f"{interior:.2f}")
     return _check("equilibrium", vmax, ok, note=note, epsilon=eps, interior_share=interior)

@@ -30,14 +30,19 @@ Who does what each month:
    lump-sum tax on households (``markets.money``), bank and firm dividends to owners.
 
 Accounting (tested every step): each bank's ``reserves + loans = deposits + equity``; bank loans
-equal borrowers' debts; the money stock changes only by lending, repayment, seized collateral
-and the banks' retained earnings (interest is paid out of income, never printed).
+equal borrowers' debts; the money stock changes only by lending, repayment, seized collateral,
+the banks' retained earnings and the resolution of a failed bank (interest is paid out of income,
+never printed). A bank whose equity turns negative is recapitalised by writing its depositors'
+claims down and, for what they cannot cover, by a lump-sum levy on households
+(:func:`bail_in_share`).
 
 The central bank's reward is seed 002's ``-[(pi - pi*)^2 + lambda gap^2 + mu (delta i)^2]``
 (in percentage points) with no rate level and no reference rule anywhere in it; see
 :func:`central_bank_loss`. The output gap is ``log(Y / Y*)`` with ``Y*`` the output of the
 flexible-price steady state (natural employment, normal hours, optimal markup), of either sign.
-Firms' rewards are real profits (deflated by the price index) net of price-adjustment costs.
+Firms' rewards are real profits (deflated by the price index) net of price-adjustment costs;
+banks' rewards are real profits less a penalty for a capital-ratio shortfall measured against the
+loan book floored at the bank's first one (:func:`bank_reward_fn`), bounded.
 """
 from __future__ import annotations
 
@@ -116,11 +121,18 @@ class MonetaryConfig(Config):
     potential_anchor: float = 0.02        # monthly pull of expected income toward potential
     wealth_mpc: float = 0.01              # monthly MPC out of real wealth above the buffer
     buffer_months: float = 3.0            # target wealth in months of permanent income
+    # habit: share of last month's plan kept, c_plan = h c_plan(-1) + (1-h) (eq. c-plan) (Fuhrer 2000;
+    # Christiano, Eichenbaum and Evans 2005); off in Chapter 4, which reports what turning it on did
+    habit: float = 0.0
+    # share of last month's investment order kept (a reduced form of the investment adjustment cost of
+    # Christiano, Eichenbaum and Evans 2005); off in Chapter 4, which reports what turning it on did
+    investment_smoothing: float = 0.0
     # credit market
     amortization: float = 0.02            # share of principal due per month
     base_default_rate_annual: float = 0.01  # exogenous default hazard of every borrower
-    capital_requirement: float = 0.08     # equity / loans below this is penalised
-    capital_penalty: float = 50.0
+    capital_requirement: float = 0.08     # nu: required equity per unit of loans (Basel: 8% of risk-weighted assets)
+    capital_penalty: float = 50.0         # kappa: reward lost per unit of capital-ratio shortfall (see bank_reward_fn)
+    bank_penalty_form: str = "ratio"      # "ratio" (floored loan book) or "shortfall" (real units), see bank_reward_fn
     initial_firm_leverage: float = 0.2    # debt / capital value at the start
     # payouts
     firm_payout_rate: float = 1.0         # share of deposits above one month's costs paid out
@@ -158,6 +170,8 @@ class MonetaryConfig(Config):
         check_float(self, "neutral_real_rate_annual", min=-0.05, max=0.1)
         check_float(self, "permanent_income_weight", min=0.0, max=1.0, min_open=True)
         check_float(self, "rate_attention", min=0.0, max=1.0, min_open=True)
+        check_float(self, "habit", min=0.0, max=1.0, max_open=True)
+        check_float(self, "investment_smoothing", min=0.0, max=1.0, max_open=True)
         check_float(self, "wage_floor_monthly", min=-0.02, max=0.0)
         for name in ("capital_depreciation", "natural_unemployment", "amortization", "base_default_rate_annual",
                      "capital_requirement", "firm_payout_rate", "bank_payout_rate", "initial_firm_leverage"):
@@ -172,6 +186,7 @@ class MonetaryConfig(Config):
         check_float(self, "demand_elasticity", min=1.0, min_open=True)
         check_float(self, "matching_efficiency", min=0.0, max=10.0, min_open=True)
         check(self.dtype in ("float32", "float64"), self, "dtype", "'float32' or 'float64'")
+        check(self.bank_penalty_form in ("ratio", "shortfall"), self, "bank_penalty_form", "'ratio' or 'shortfall'")
 
     @property
     def episode_length(self) -> int:
@@ -254,6 +269,55 @@ def planned_consumption(permanent_income: torch.Tensor, real_rate_annual: torch.
     """
     tilt = torch.exp(-sensitivity * (real_rate_annual - neutral_rate_annual))
     return (permanent_income * tilt + wealth_mpc * (wealth_real - buffer)).clamp_min(0.0)
+
+
+def bail_in_share(equity: torch.Tensor, deposits: torch.Tensor) -> torch.Tensor:
+    """The share of its depositors' (positive) deposits a bank with negative ``equity`` writes down
+    to bring its equity back to zero, at most all of them: ``min(max(-equity, 0) / deposits, 1)``
+    per bank ``[E, N]`` (0 where equity is not negative or there are no deposits).
+
+    The resolution of a failed bank by a bail-in: its losses beyond its own capital are borne by its
+    creditors, here its depositors, pro rata (Financial Stability Board 2014, *Key Attributes of
+    Effective Resolution Regimes*; the Cyprus resolution of 2013 wrote down uninsured deposits).
+    The deposits written down are money destroyed; the bank's equity rises by the same amount and
+    its reserves do not move, so its balance sheet still balances. What the depositors cannot
+    cover is a lump-sum levy on every household paid into the bank (a resolution fund), so a
+    bank's equity never stays negative: otherwise the interest on its overdraft at the central
+    bank, rebated to households, would compound the hole and money with it (measured: under
+    random play an economy left the floating-point range near month 5,850).
+    """
+    hole = (-equity).clamp_min(0.0)
+    return torch.where(deposits > 0, (hole / deposits.clamp_min(1e-12)).clamp(0.0, 1.0), torch.zeros_like(hole))
+
+
+def bank_reward_fn(profit: torch.Tensor, equity: torch.Tensor, loans: torch.Tensor, price_level: torch.Tensor,
+                   scale: torch.Tensor, requirement: float, penalty: float, form: str = "ratio") -> torch.Tensor:
+    """A bank's reward ``[E, N]``: real profit per unit of ``scale`` (1% of a bank's first loan
+    book, real) minus a penalty for a capital shortfall (Basel's minimum ``nu`` = ``requirement``
+    of equity per unit of risk-weighted assets; loans carry weight one, reserves zero).
+
+    ``form="ratio"`` (the default)::
+
+        r_b = profit / P / scale  -  kappa * max(0, nu - equity / max(loans, 100 scale P))
+
+    the shortfall of the capital ratio, measured against the loan book floored at the bank's first
+    book (in real terms). With equity kept at least 0 by the resolution of failed banks
+    (:func:`bail_in_share`), the penalty lies in ``[0, kappa nu]``: bounded, where the ratio with an
+    unfloored denominator reached about -8e8 for a bank with almost no loans and negative equity.
+    ``form="shortfall"``::
+
+        r_b = [ profit / P  -  (kappa / 100) * max(0, nu loans - equity) / P ] / scale
+
+    the same penalty in real units, as if the missing capital had to be raised at a premium of
+    ``kappa / 100`` a month (the two forms coincide for a bank whose book is its first one). Both
+    are one-sided, linear forms of the bank-capital adjustment cost of Gerali, Neri, Sessa and
+    Signoretti (2010).
+    """
+    if form == "ratio":
+        floor = 100.0 * scale * price_level
+        return profit / price_level / scale - penalty * (requirement - equity / torch.maximum(loans, floor)).clamp_min(0.0)
+    shortfall = (requirement * loans - equity).clamp_min(0.0)
+    return (profit - penalty / 100.0 * shortfall) / price_level / scale
 
 
 def desired_capital(expected_output: torch.Tensor, user_cost_monthly: torch.Tensor, capital_share: float,
@@ -434,6 +498,7 @@ class MonetaryEconomy(BatchedEconomy):
             "hh_deposits": hh_deposits, "hh_debt": hh_debt, "hh_income": perm.clone(), "permanent_income": perm,
             "firm_deposits": firm_deposits, "firm_debt": firm_debt, "capital": capital,
             "expected_output": output.clone(), "desired_capital": capital.clone(),
+            "invest_plan": c.capital_depreciation * capital,
             "hh_real_rate": torch.full((E, M), c.initial_policy_rate_annual - DEPOSIT_SPREADS_ANNUAL[2] - c.inflation_target_annual,
                                        device=dev, dtype=dt),
             "firm_real_rate": torch.full((E, K), c.initial_policy_rate_annual + LENDING_SPREADS_ANNUAL[2] - c.inflation_target_annual,
@@ -454,6 +519,9 @@ class MonetaryEconomy(BatchedEconomy):
             "credit_growth": torch.zeros(E, device=dev, dtype=dt),
             "period": torch.zeros(E, device=dev, dtype=torch.long),
         }
+        # last month's plan (eq. c-plan at the starting state), the reference of the habit
+        state["hh_plan"] = planned_consumption(perm, state["hh_real_rate"], c.neutral_real_rate_annual, c.rate_sensitivity,
+                                               hh_deposits, c.buffer_months * perm, c.wealth_mpc)
         self._pending_shocks = []
         return state
 
@@ -598,6 +666,8 @@ class MonetaryEconomy(BatchedEconomy):
         real_rate_h = s["hh_real_rate"] + c.rate_attention * (hh_rate - exp_(pi_e) - s["hh_real_rate"])
         plan = planned_consumption(s["permanent_income"], real_rate_h, c.neutral_real_rate_annual, c.rate_sensitivity,
                                    wealth_real, c.buffer_months * s["permanent_income"], c.wealth_mpc)
+        # habit: the plan moves only part of the way from last month's plan each month
+        plan = c.habit * s["hh_plan"] + (1 - c.habit) * plan
         want_nominal = plan * self._cons_mult[a_h[..., 0]] * exp_(P)
         wage_h = s["skill"] * W
         expected_income = torch.where(employed, wage_h, 0.2 * wage_h)
@@ -610,6 +680,8 @@ class MonetaryEconomy(BatchedEconomy):
         k_star = desired_capital(s["expected_output"], user_cost, a_, c.demand_elasticity)
         capital = s["capital"]
         invest_real = (c.capital_depreciation * capital + self._inv_speed[a_f[..., 2]] * (k_star - capital)).clamp_min(0.0)
+        # investment adjustment: orders move only part of the way from last month's (Christiano, Eichenbaum, Evans 2005)
+        invest_real = c.investment_smoothing * s["invest_plan"] + (1 - c.investment_smoothing) * invest_real
         invest_nominal = invest_real * exp_(P)
         firm_int_due, firm_prin_due = credit.debt_service(firm_debt, firm_r, c.amortization)
         wage_bill_expected = W * eff_labor * s["hours_per_worker"]
@@ -701,6 +773,24 @@ class MonetaryEconomy(BatchedEconomy):
         profit = money.bank_profit(loan_interest, reserve_interest, deposit_interest, loan_loss)
         equity = s["bank_equity"] + profit
         bank_loans = s["bank_loans"] + granted_by_bank - principal - writeoff
+        # resolution: a bank whose equity is negative is recapitalised by writing down its depositors' claims
+        # (a bail-in); without it a failed bank's losses compound and money with them
+        dep_base = credit.by_bank(hh_deposits.clamp_min(0), hh_bank, N) + credit.by_bank(firm_deposits.clamp_min(0), firm_bank, N)
+        cut = bail_in_share(equity, dep_base)
+        hh_bail = torch.gather(cut, 1, hh_bank) * hh_deposits.clamp_min(0)
+        firm_bail = torch.gather(cut, 1, firm_bank) * firm_deposits.clamp_min(0)
+        hh_deposits = hh_deposits - hh_bail
+        firm_deposits = firm_deposits - firm_bail
+        bailed = credit.by_bank(hh_bail, hh_bank, N) + credit.by_bank(firm_bail, firm_bank, N)
+        equity = equity + bailed
+        # what the depositors cannot cover is a lump-sum resolution levy on every household (a resolution
+        # fund financed by taxpayers), paid through the households' banks' reserves into the failed bank's
+        hole = (-equity).clamp_min(0.0)
+        levy = hole.sum(1) / M                                                           # [E] per household
+        hh_deposits = hh_deposits - exp_(levy)
+        levy_by_bank = credit.by_bank(exp_(levy) + zeros_h, hh_bank, N)
+        equity = equity + hole
+        resolution = bailed.sum(1) + hole.sum(1)
         required = c.capital_requirement * bank_loans
         bank_div = money.dividends(profit, equity, required, c.bank_payout_rate)
         equity = equity - bank_div
@@ -711,7 +801,7 @@ class MonetaryEconomy(BatchedEconomy):
         hh_pay = hh_wage + hh_fees - hh_spent + hh_firm_div + hh_bank_div - exp_(tax)
         firm_pay = -wages_paid_firm - adjust_cost + market["revenue"] - firm_spent - firm_div
         reserves = (s["bank_reserves"] + credit.by_bank(hh_pay, hh_bank, N) + credit.by_bank(firm_pay, firm_bank, N)
-                    - bank_div + reserve_interest)
+                    - bank_div + reserve_interest - levy_by_bank + hole)
 
         # ---- capital, expectations, permanent income
         capital = capital * (1 - c.capital_depreciation) + invest_goods
@@ -741,8 +831,8 @@ class MonetaryEconomy(BatchedEconomy):
 
         # ---- rewards (seed 002's forms; firms' profit is real, net of adjustment costs)
         r_cb = -cb_loss.unsqueeze(-1)
-        bank_reward = (profit / exp_(P)) / s["bank_reward_scale"] \
-            - c.capital_penalty * (c.capital_requirement - equity / bank_loans.clamp_min(1e-9)).clamp_min(0)
+        bank_reward = bank_reward_fn(profit, equity, bank_loans, exp_(P), s["bank_reward_scale"],
+                                     c.capital_requirement, c.capital_penalty, c.bank_penalty_form)
         hh_reward = (torch.log(consumption + 0.05) - c.labor_disutility * torch.where(employed, torch.gather(hours_per_worker, 1, firm_idx), zeros_h)
                      + c.savings_weight * torch.log1p((hh_deposits / exp_(P)).clamp_min(0))
                      - c.debt_weight * hh_debt / exp_(P))
@@ -753,7 +843,7 @@ class MonetaryEconomy(BatchedEconomy):
         self.last_flows = {
             "lending": lending, "principal": principal.sum(1), "loan_interest": loan_interest.sum(1),
             "seized": seized.sum(1), "writeoff": writeoff.sum(1), "deposit_interest": deposit_interest.sum(1),
-            "bank_dividends": bank_div.sum(1), "reserve_interest": reserve_interest.sum(1), "tax": tax * M,
+            "bank_dividends": bank_div.sum(1), "resolution": resolution, "resolution_levy": hole.sum(1), "reserve_interest": reserve_interest.sum(1), "tax": tax * M,
             "hh_pay": hh_pay, "firm_pay": firm_pay, "capacity": capacity, "sold": production,
             "hh_writeoff": hh_set["writeoff"], "firm_writeoff": firm_set["writeoff"],
             "hh_debt_before_default": hh_set["writeoff"] + hh_set["debt"],
@@ -805,9 +895,10 @@ class MonetaryEconomy(BatchedEconomy):
             "policy_rate_annual": policy, "rate_change_annual": rate_change, "price": price, "mc": mc,
             "price_history": P_hist, "wage_index": wage_index, "tfp_aggregate": tfp_agg, "employer": employer,
             "hh_deposits": hh_deposits, "hh_debt": hh_debt, "hh_income": hh_income, "permanent_income": perm,
-            "hh_real_rate": real_rate_h, "firm_real_rate": firm_real_rate,
+            "hh_real_rate": real_rate_h, "hh_plan": plan, "firm_real_rate": firm_real_rate,
             "firm_deposits": firm_deposits, "firm_debt": firm_debt, "capital": capital,
             "expected_output": expected_output, "desired_capital": k_star, "hours_per_worker": hours_per_worker,
+            "invest_plan": invest_real,
             "sold_out": market["sold_out"], "last_revenue": market["revenue"],
             "bank_reserves": reserves, "bank_loans": bank_loans, "bank_equity": equity,
             "lending_rate_annual": lending_rate, "deposit_rate_annual": deposit_rate,

@@ -360,12 +360,16 @@ def reference_agents(phi_pi: float = 1.5, phi_y: float = 0.5, r_star: float = 0.
             "bank": ConstantAction([2, 2, 1]), "household": ConstantAction([2, 0, 1]), "firm": ReferenceFirm()}
 
 
+#: the range of phi_pi that phase 2's random Taylor rules are drawn from
+RANDOM_RULE_PHI_PI = (0.5, 2.5)
+
+
 class RandomTaylorRule(FixedPolicy):
     """A central bank whose Taylor rule is drawn per economy: ``phi_pi ~ U[lo, hi]``,
     ``phi_y ~ U[0, 1]``, so the private sector learns to respond to rates rather than to one rule
     (Chapter 4, phase 2). Draws are fixed per instance (seeded)."""
 
-    def __init__(self, num_envs: int, seed: int = 0, phi_pi=(0.5, 2.5), r_star: float = 0.01):
+    def __init__(self, num_envs: int, seed: int = 0, phi_pi=RANDOM_RULE_PHI_PI, r_star: float = 0.01):
         g = torch.Generator().manual_seed(10_000 + seed)
         lo, hi = phi_pi
         self.phi_pi = (lo + (hi - lo) * torch.rand(num_envs, 1, generator=g)).double()
