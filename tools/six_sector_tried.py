@@ -46,9 +46,10 @@ VARIANTS = {
                                                                            reward_scale={}),
     "stabilisers, penalty 0.1, central bank's reward unscaled": dict(reward_scale={}),
     # the economy's changes (the chapter's learner): the passive tax rule's response to the debt gap. The chapter
-    # uses 1.0 (macrobook.envs.six_sector.SixSectorConfig); its first version used 0.2
+    # uses 0.5 (macrobook.envs.six_sector.SixSectorConfig); its first version used 0.2
     "chapter's learner, tax rule's debt response 1.0": dict(_economy=dict(tax_debt_response=1.0)),
     "chapter's learner, tax rule's debt response 0.2 (before)": dict(_economy=dict(tax_debt_response=0.2)),
+    "chapter's learner, tax rule's debt response 0.5": dict(_economy=dict(tax_debt_response=0.5)),
 }
 #: every variant above the tax rule's was trained and measured in the economy with the tax rule's first
 #: response, 0.2: they keep it, so that the script still reproduces their rows
