@@ -451,3 +451,47 @@ def test_euler_tilt_a_higher_real_rate_lowers_planned_spending_and_is_neutral_at
         _, f, _ = transition(s0, act, draws, {k: torch.zeros(3, dtype=torch.float64) for k in SHOCKS}, c)
         same.append(f["consumption"])
     assert torch.allclose(same[0], same[1], rtol=1e-8, atol=0)   # the float32 action 0.01 is 0.01 - 2e-10
+
+
+def test_passive_tax_rule_returns_public_debt_towards_its_target():
+    """The passive rule (Leeper 1991) must pull public debt back towards its target whatever the
+    government's own tax base: start with debt at twice its target under the reference policy and a
+    government that sets the lowest tax base its box allows but half the time; within 20 quarters
+    the debt gap has more than halved (with the earlier response of 0.2 it had not)."""
+    def gap_after(response):
+        cfg = SixSectorConfig(num_households=6, num_firms=3, episode_len=60, tax_debt_response=response)
+        econ = SixSectorEconomy(cfg, num_envs=4, device="cpu")
+        econ.reset(seed=0)
+        econ.state.hh_bonds = 2.0 * econ.state.hh_bonds                 # debt at 2 x 60% of annual GDP
+        gap0 = float((gov_debt(econ.state) / (4 * econ.state.p_dom * econ.state.ref_gdp) - cfg.debt_target).mean())
+        for t in range(20):
+            a = econ.reference_actions()
+            a["government"][..., 0] = 0.0 if t % 2 == 0 else 0.3         # a government that cuts taxes often
+            out = econ.step(a)
+        return float(out.macro["debt_to_gdp"].mean()) - cfg.debt_target, gap0
+
+    gap, gap0 = gap_after(SixSectorConfig().tax_debt_response)
+    assert gap0 > 0.5 and abs(gap) < 0.5 * gap0, (gap, gap0)
+    weak, _ = gap_after(0.2)
+    assert weak > 0.5 * gap0, (weak, gap0)   # the test can fail: the old rule does not get there
+
+
+def test_nominal_anchor_accounts_close():
+    """The diagnostic of money / nominal GDP and inflation (recipes.six_sector.nominal_anchor): the
+    change of money by holder equals its change by booked channel (the money identity), and CPI
+    inflation is 80% domestic price change and 20% import prices."""
+    from macrobook.recipes.six_sector import nominal_anchor
+
+    cfg = SixSectorConfig(num_households=6, num_firms=3, episode_len=16)
+    econ = SixSectorEconomy(cfg, num_envs=4, device="cpu")
+    torch.manual_seed(0)
+    for pol in (lambda o: econ.reference_actions(), lambda o: econ.sample_actions()):
+        r = nominal_anchor(econ, pol, seed=3)
+        holders = sum(r[f"{k} (% of initial money)"] for k in ("households' deposits", "firms' deposits",
+                                                               "foreign deposits"))
+        booked = sum(v for k, v in r.items() if k.startswith("booked: "))
+        assert holders == pytest.approx(booked, abs=1e-6)
+        cpi = ((1 - cfg.import_share) * r["firms' price change (% a year)"]
+               + cfg.import_share * r["import prices (% a year)"])
+        assert r["CPI inflation (% a year)"] == pytest.approx(cpi, abs=0.5)
+        assert 0 <= r["quarter of the lowest money / nominal GDP"] < cfg.episode_len

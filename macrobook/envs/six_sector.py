@@ -132,7 +132,8 @@ class SixSectorConfig(Config):
     reference_leverage: float = 0.25
     # fiscal rule and bonds
     debt_target: float = 0.6                 # public debt / annual GDP
-    tax_debt_response: float = 0.2           # passive rule: tax rate + response x (debt ratio - target)
+    tax_debt_response: float = 0.5           # passive rule: tax rate + response x (debt ratio - target); at 0.2
+                                             # a learned government's low tax base doubled debt / GDP (Chapter 3)
     bond_share_cap: float = 0.5              # a household buys at most this share of its deposits in bonds
     # intertemporal substitution: households' spending tilts with the expected real rate (an Euler
     # equation solved forward, log c = log c_plan - ies x horizon x (r - r_ref))

@@ -201,6 +201,100 @@ def measure(econ, policy, seed: int = 20_000, irf_seed: int = 1) -> dict:
     return res
 
 
+#: the booked channels through which deposits change (the money identity of the model section), with
+#: the sign each enters it
+MONEY_CHANNELS = {"loans_issued": 1, "loans_repaid": -1, "seized": -1, "loan_interest_paid": -1,
+                  "deposit_interest": 1, "bank_dividends": 1, "reserve_tax": -1, "monetized": 1}
+
+
+@torch.no_grad()
+def nominal_anchor(econ, policy, seed: int = 20_000) -> dict:
+    """Where money / nominal GDP and inflation come from under ``policy``: one deterministic episode
+    from ``reset(seed)`` (the episode :func:`measure` judges). Returns ``{name: float}``:
+
+    * money / nominal GDP in the first and last quarter and the quarters of its lowest and highest value
+      (mean over economies, as the scorecard's drift check reads it);
+    * the growth of money (deposits) and of nominal GDP, % a year, first to last quarter; nominal GDP
+      split into prices (the domestic price level) and real GDP;
+    * public debt in % of annual nominal potential GDP, first and last quarter, and the mean deficit;
+    * the change of money over the episode by holder (households', firms' and the foreign sector's
+      deposits) and by booked channel (net lending, interest, dividends, the monetized deficit...), each in %
+      of the money stock at the start; the changes of loans and of households' bonds, same units;
+    * the inflation accounts, % a year: CPI inflation, firms' price change (the learned action, 80% of the
+      CPI), import prices in home currency (20%), the policy rate, the real rate (policy rate less last
+      quarter's inflation), wage growth, and unemployment less its natural rate (pp).
+    """
+    import numpy as np
+
+    from ..envs.six_sector import money_stock
+
+    cfg = econ.config
+    obs = econ.reset(seed=seed)
+    s0 = econ.state
+    m0 = money_stock(s0)
+    loans0, bonds0 = s0.loans.sum(1), s0.hh_bonds.sum(1)
+    hh0, firm0, for0 = s0.hh_deposits.sum(1), s0.firm_deposits.sum(1), s0.foreign_deposits
+    booked = {k: torch.zeros_like(m0) for k in MONEY_CHANNELS}
+    ratio, gdp, pdom, real, debt, deficit = [], [], [], [], [], []
+    acc = {k: [] for k in ("inflation", "price_change", "import_prices", "policy_rate", "real_rate", "wage_growth",
+                           "unemployment_gap")}
+    cpi_prev, imp_prev = s0.cpi, s0.exchange_rate * s0.foreign_price
+    for _ in range(cfg.episode_len):
+        before = econ.state
+        a = policy(obs)
+        out = econ.step(a)
+        f, s = out.info["flows"], out.info["state_after"]
+        for k, sign in MONEY_CHANNELS.items():
+            booked[k] = booked[k] + sign * f[k]
+        ratio.append(float(out.macro["money_to_gdp"].mean()))
+        gdp.append(f["gdp"])
+        pdom.append(s.p_dom)
+        real.append(f["real_gdp"])
+        debt.append(float(out.macro["debt_to_gdp"].mean()))
+        deficit.append(float(out.macro["deficit_to_gdp"].mean()))
+        imp = s.exchange_rate * s.foreign_price
+        acc["inflation"].append(s.inflation)
+        acc["price_change"].append(a["firm"][..., 0].to(s.p_dom.dtype).mean(1))
+        acc["import_prices"].append(imp / imp_prev - 1.0)
+        acc["policy_rate"].append(s.policy_rate)
+        acc["real_rate"].append(s.policy_rate - before.inflation)
+        acc["wage_growth"].append(s.wage_growth)
+        acc["unemployment_gap"].append(s.unemployment - cfg.natural_unemployment)
+        imp_prev = imp
+        obs = out.obs
+    # s: the last quarter's state, before the economy's auto-reset
+    T = cfg.episode_len
+
+    def growth(x0, x1, quarters=T - 1):   # % a year, mean over economies of the log change
+        return float(400 * (torch.log(x1 / x0)).mean() / quarters)
+
+    ratio = np.array(ratio)
+    pct = lambda x: float((100 * x / m0).mean())   # noqa: E731  % of the initial money stock
+    out = {"money / nominal GDP, first quarter": float(ratio[0]), "money / nominal GDP, last quarter": float(ratio[-1]),
+           "quarter of the lowest money / nominal GDP": int(ratio.argmin()),
+           "quarter of the highest money / nominal GDP": int(ratio.argmax()),
+           "money growth (% a year)": growth(m0, money_stock(s), T),
+           "nominal GDP growth (% a year)": growth(gdp[0], gdp[-1]),
+           "domestic prices growth (% a year)": growth(pdom[0], pdom[-1]),
+           "real GDP growth (% a year)": growth(real[0], real[-1]),
+           "households' deposits (% of initial money)": pct(s.hh_deposits.sum(1) - hh0),
+           "firms' deposits (% of initial money)": pct(s.firm_deposits.sum(1) - firm0),
+           "foreign deposits (% of initial money)": pct(s.foreign_deposits - for0),
+           "loans (% of initial money)": pct(s.loans.sum(1) - loans0),
+           "households' bonds (% of initial money)": pct(s.hh_bonds.sum(1) - bonds0),
+           "public debt (% of annual potential GDP), first quarter": 100 * debt[0],
+           "public debt (% of annual potential GDP), last quarter": 100 * debt[-1],
+           "deficit (% of potential GDP)": 100 * float(np.mean(deficit))}
+    out.update({f"booked: {k} (% of initial money)": pct(v) for k, v in booked.items()})
+    scale = {"unemployment_gap": 100.0}
+    names = {"inflation": "CPI inflation (% a year)", "price_change": "firms' price change (% a year)",
+             "import_prices": "import prices (% a year)", "policy_rate": "policy rate (% a year)",
+             "real_rate": "real rate (% a year)", "wage_growth": "wage growth (% a year)",
+             "unemployment_gap": "unemployment less natural rate (pp)"}
+    out.update({names[k]: float(scale.get(k, 400.0) * torch.stack(v).mean()) for k, v in acc.items()})
+    return out
+
+
 def at_box_end(actions: dict, tol: float = 0.02) -> dict:
     """``{"type: action": bool}``: the mean action within ``tol`` x its box's width of an end."""
     from ..envs.six_sector import ACTIONS
