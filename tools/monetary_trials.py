@@ -3,7 +3,7 @@
     python tools/monetary_trials.py NAME '{"habit": 0.8}' 0,1,2 [PHASES] [IRF_ENVS] >> data/monetary-trials.jsonl
 
 NAME labels the variant; the JSON object overrides fields of ``MonetaryConfig``; PHASES are the
-four phase lengths (default 50,20,40,10, the chapter's full setting); IRF_ENVS the economies of the
+four phase lengths (default 50,20,120,10, the chapter's full setting); IRF_ENVS the economies of the
 rate-shock response (default 64). Each line holds the target's three checks (Taylor principle,
 output response with its trough, inflation response), the economy-behaves checks and the wall-clock
 seconds of training and measuring, and what the central bank's loss says about its response to
@@ -32,7 +32,7 @@ from macrobook.recipes.monetary import TaylorRuleCentralBank
 from macrobook.replay import PolicySampler
 reproducible_cpu(1)   # MKL's strict mode and one thread, as tools/build_book.py runs the chapter
 name = sys.argv[1]; over = json.loads(sys.argv[2]); seeds = [int(x) for x in sys.argv[3].split(",")]
-phases = tuple(int(x) for x in (sys.argv[4] if len(sys.argv) > 4 else "50,20,40,10").split(","))
+phases = tuple(int(x) for x in (sys.argv[4] if len(sys.argv) > 4 else "50,20,120,10").split(","))
 irf_envs = int(sys.argv[5]) if len(sys.argv) > 5 else 64
 econ = MonetaryConfig(**over)
 MEASURE = dict(num_envs=16, months=132, irf_envs=irf_envs, irf_months=60, shock_at=24, device="cpu")

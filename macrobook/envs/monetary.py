@@ -126,7 +126,9 @@ class MonetaryConfig(Config):
     # households' demand block (eq. c-plan of Chapter 4)
     rate_sensitivity: float = 0.5         # sigma: log planned consumption per unit of annual real-rate gap
     neutral_real_rate_annual: float = 0.0  # the real deposit rate at which plans equal permanent income
-    rate_attention: float = 0.25          # monthly weight of the current real rate in the perceived one (Reis 2006)
+    # monthly weight of the current real rate in the perceived one (Reis 2006): households close about a quarter
+    # of the gap to professional forecasts each quarter (Carroll 2003), 1 - 0.75^(1/3) = 0.09 a month
+    rate_attention: float = 0.09
     permanent_income_weight: float = 0.1  # EMA weight of this month's real income in permanent income
     potential_anchor: float = 0.02        # monthly pull of expected income toward potential
     wealth_mpc: float = 0.01              # monthly MPC out of real wealth above the buffer
