@@ -29,6 +29,11 @@ Who does what each month:
    deposit interest paid by banks out of their income, interest on reserves financed by a
    lump-sum tax on households (``markets.money``), bank and firm dividends to owners.
 
+Exogenous shocks: aggregate productivity (AR(1), ``tfp_rho``, ``tfp_sigma``) and, when
+``cost_push_sigma`` is above zero, a cost-push shock each month that moves every firm's price and
+the wage index by one common normal share before anyone acts (off in Chapter 4's design; the
+chapter reports what turning it on did).
+
 Accounting (tested every step): each bank's ``reserves + loans = deposits + equity``; bank loans
 equal borrowers' debts; the money stock changes only by lending, repayment, seized collateral,
 the banks' retained earnings and the resolution of a failed bank (interest is paid out of income,
@@ -99,6 +104,11 @@ class MonetaryConfig(Config):
     tfp_dispersion: float = 0.05          # sd of log firm productivity
     tfp_rho: float = 0.95                 # aggregate TFP, AR(1) per month
     tfp_sigma: float = 0.003
+    # cost-push shocks: each month every firm's price and the wage index jump by a common
+    # N(0, sigma^2) share before anyone acts (the "inflation" shock of :meth:`MonetaryEconomy.shock`,
+    # drawn every month). Off in Chapter 4's design, which reports what turning them on did; 0.001 a
+    # month is of the order of the price-markup shock of Smets and Wouters (2007), 0.14% a quarter
+    cost_push_sigma: float = 0.0
     capital_depreciation: float = 0.01    # per month
     max_hours: float = 1.3                # capacity: hours per worker relative to normal
     demand_elasticity: float = 6.0        # CES elasticity across firms (Dixit-Stiglitz; Gali 2015)
@@ -116,7 +126,9 @@ class MonetaryConfig(Config):
     # households' demand block (eq. c-plan of Chapter 4)
     rate_sensitivity: float = 0.5         # sigma: log planned consumption per unit of annual real-rate gap
     neutral_real_rate_annual: float = 0.0  # the real deposit rate at which plans equal permanent income
-    rate_attention: float = 0.25          # monthly weight of the current real rate in the perceived one (Reis 2006)
+    # monthly weight of the current real rate in the perceived one (Reis 2006): households close about a quarter
+    # of the gap to professional forecasts each quarter (Carroll 2003), 1 - 0.75^(1/3) = 0.09 a month
+    rate_attention: float = 0.09
     permanent_income_weight: float = 0.1  # EMA weight of this month's real income in permanent income
     potential_anchor: float = 0.02        # monthly pull of expected income toward potential
     wealth_mpc: float = 0.01              # monthly MPC out of real wealth above the buffer
@@ -181,6 +193,7 @@ class MonetaryConfig(Config):
         # with no initial loans the banks' return on loans divides by zero at the first step
         check_float(self, "initial_firm_leverage", min=0.0, max=1.0, min_open=True)
         check_float(self, "tfp_sigma", min=0.0, max=0.5)   # log-normal shocks: beyond, output overflows
+        check_float(self, "cost_push_sigma", min=0.0, max=0.05)
         for name in ("tfp_dispersion", "skill_dispersion", "wealth_dispersion"):
             check_float(self, name, min=0.0, max=3.0)
         check_float(self, "demand_elasticity", min=1.0, min_open=True)
@@ -608,6 +621,10 @@ class MonetaryEconomy(BatchedEconomy):
             else:
                 extra_default = extra_default + size * mask.to(dt)
         self._pending_shocks = []
+        if c.cost_push_sigma > 0:   # drawn only when on, so that the design without them keeps its random stream
+            f = 1 + c.cost_push_sigma * self.randn(E).to(dt)
+            price_prev = price_prev * exp_(f)
+            wage_index = wage_index * f
         P_hist_prev = s["price_history"]
         P_prev = P_hist_prev[:, -1]
         pi_e = P_prev / P_hist_prev[:, 0] - 1            # adaptive expectation: last 12 months, annual

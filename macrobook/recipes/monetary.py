@@ -3,7 +3,7 @@
 Independent PPO, one policy per agent type shared by all agents of the type (central bank,
 banks, households, firms), in the run-directory layout of :mod:`.common`::
 
-    python -m macrobook train monetary --phases 50,20,40,10 --epochs 120 --sim-length 120 \\
+    python -m macrobook train monetary --phases 50,20,120,10 --epochs 200 --sim-length 120 \\
         --num-households 100 --num-firms 20 --num-banks 5 --seed 0 --device auto --output-dir runs/monetary
     python -m macrobook eval --model-path runs/monetary/models/best
 
@@ -18,7 +18,7 @@ retraining iterations per type), which ``python -m macrobook scorecard RUN_DIR``
 Chapter 4 as well::
 
     from macrobook.recipes.monetary import MonetaryTrainConfig, train_in_phases
-    trainer, log = train_in_phases((50, 20, 40, 10), MonetaryTrainConfig(num_envs=16), seed=0, device="cpu")
+    trainer, log = train_in_phases((50, 20, 120, 10), MonetaryTrainConfig(num_envs=16), seed=0, device="cpu")
 """
 from __future__ import annotations
 
@@ -111,7 +111,7 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
 
 
 #: the default phase schedule of ``train monetary`` (Chapter 4's full setting)
-DEFAULT_PHASES = "50,20,40,10"
+DEFAULT_PHASES = "50,20,120,10"
 
 
 def _phases_arg(text: str) -> str:
