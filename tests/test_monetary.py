@@ -93,16 +93,23 @@ def test_same_seed_same_numbers_and_different_seed_differs():
     assert not torch.equal(run(1), run(2))
 
 
-def test_central_bank_reward_is_the_seed_loss_and_nothing_else():
-    e = _econ(E=6)
-    g = torch.Generator().manual_seed(2)
+def _assert_reward_is_the_loss(e, seed, steps, balance_sheets=False):
+    """Over ``steps`` random months the central bank's reward equals minus the loss, to float precision."""
+    g = torch.Generator().manual_seed(seed)
     c = e.config
-    for _ in range(12):
+    for _ in range(steps):
         out = e.step(_actions(e, g))
         m = out.macro
         loss = central_bank_loss(m["inflation_annual"].double(), c.inflation_target_annual, m["output_gap"].double(),
                                  m["rate_change_annual"].double(), c.output_gap_weight, c.rate_change_weight)
         torch.testing.assert_close(out.reward["central_bank"][:, 0].double(), -loss, rtol=1e-5, atol=1e-4)
+        if balance_sheets:
+            for name, err in e.balance_sheet_errors().items():
+                assert err.max().item() < 1e-9, (name, err)
+
+
+def test_central_bank_reward_is_the_seed_loss_and_nothing_else():
+    _assert_reward_is_the_loss(_econ(E=6), seed=2, steps=12)
     # the loss takes no policy-rate level and no reference rule, and the config has no Taylor knob
     params = set(inspect.signature(central_bank_loss).parameters)
     assert params == {"inflation_annual", "inflation_target_annual", "output_gap", "rate_change_annual",
@@ -194,16 +201,7 @@ def test_cost_push_shocks_move_every_price_by_one_common_draw_and_are_off_by_def
     assert abs(z.mean().item()) < 4 / E**0.5 and 0.85 < z.std().item() < 1.15
     # the month's inflation and the central bank's loss see the shock; the reward is still the loss alone
     assert not torch.equal(ma["inflation_annual"], mb["inflation_annual"])
-    g = torch.Generator().manual_seed(4)
-    c = b.config
-    for _ in range(10):
-        out = b.step(_actions(b, g))
-        m = out.macro
-        loss = central_bank_loss(m["inflation_annual"].double(), c.inflation_target_annual, m["output_gap"].double(),
-                                 m["rate_change_annual"].double(), c.output_gap_weight, c.rate_change_weight)
-        torch.testing.assert_close(out.reward["central_bank"][:, 0].double(), -loss, rtol=1e-5, atol=1e-4)
-        for name, err in b.balance_sheet_errors().items():
-            assert err.max().item() < 1e-9, (name, err)
+    _assert_reward_is_the_loss(b, seed=4, steps=10, balance_sheets=True)
     with pytest.raises(ConfigError, match="cost_push_sigma"):
         MonetaryConfig(cost_push_sigma=-0.01)
 
