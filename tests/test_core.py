@@ -1,6 +1,8 @@
 """The core contract: configs, spaces, economies, networks, PPO, Trainer, checkpoints."""
 from dataclasses import dataclass
 
+import math
+
 import pytest
 import torch
 
@@ -313,3 +315,62 @@ def test_multicategorical_head_level_major_layout_matches_its_head_major_weights
         freq = torch.bincount(s[:, 0, i], minlength=nvec[i]).double() / s.shape[0]
         assert (freq - ref[i][0, 0].exp().double()).abs().max() < 0.012, (i, freq)
     assert "perm" not in head.state_dict()                   # the checkpoint format is unchanged
+
+
+@pytest.mark.parametrize("nvec", [[3, 3, 2, 4, 4, 4], [11] * 10 + [5, 10], [6]])
+def test_closed_form_head_gradients_equal_autograds(nvec):
+    """``MultiCategorical.log_prob_entropy`` writes the backward pass out (d log p_a / d l = onehot - p,
+    d H / d l = -p (log p + H)): its values and the gradients it sends to the head's weights and to the
+    trunk must be autograd's on the same formulas (float64, so rounding cannot hide a wrong term), with
+    either output alone carrying the loss as well as both."""
+    from macrobook.nets import MultiCategoricalHead
+
+    torch.manual_seed(2)
+    head = MultiCategoricalHead(8, nvec).double()
+    torch.nn.init.normal_(head.linear.weight, std=1.0)
+    h0 = torch.randn(4, 9, 8, dtype=torch.float64)
+    a = torch.stack([torch.randint(0, n, (4, 9)) for n in nvec], -1)
+    w1, w2 = torch.randn(4, 9, dtype=torch.float64), torch.randn(4, 9, dtype=torch.float64)
+    for c1, c2 in ((1.0, 1.0), (1.0, 0.0), (0.0, 1.0)):
+        grads = []
+        for closed in (False, True):
+            h = h0.clone().requires_grad_()
+            d = head(h)
+            lp, ent = d.log_prob_entropy(a) if closed else (d.log_prob(a), d.entropy())
+            loss = (c1 * w1 * lp).sum() + (c2 * w2 * ent).sum() if c1 and c2 else \
+                (w1 * lp).sum() if c1 else (w2 * ent).sum()
+            grads.append([lp.detach(), ent.detach()] + list(torch.autograd.grad(loss, [h, *head.parameters()])))
+        for ref, got in zip(*grads):
+            assert torch.allclose(ref, got, rtol=1e-10, atol=1e-12), (c1, c2, (ref - got).abs().max())
+    assert torch.autograd.gradcheck(lambda x: head(x).log_prob_entropy(a), (h0.clone().requires_grad_(),))
+
+
+def test_ppo_closed_form_heads_and_bfloat16_products():
+    """The two speed options of PPO: closed-form heads change an update's numbers only in the last bits;
+    bfloat16 products keep values, log-probabilities and losses in float32 and still learn (finite,
+    the same structure of statistics). A bad dtype names the field."""
+    from macrobook.algos.ppo import PPO, PPOConfig
+    from macrobook.contract import AgentSpec, MultiDiscrete
+    from macrobook.train import Rollout
+
+    spec = AgentSpec(3, 5, MultiDiscrete((4, 4, 3)))
+    torch.manual_seed(0)
+    T, E = 6, 4
+    obs = torch.randn(T + 1, E, 3, 5)
+    stats = {}
+    for name, over in (("autograd", {}), ("closed", {"analytic_heads": True}),
+                       ("bf16", {"analytic_heads": True, "matmul_dtype": "bfloat16"})):
+        ppo = PPO(spec, PPOConfig(hidden=(16, 16), **over), seed=0)
+        torch.manual_seed(1)
+        acts, ext = zip(*(ppo.act(obs[t]) for t in range(T)))
+        assert ext[0]["value"].dtype == torch.float32 and ext[0]["logp"].dtype == torch.float32
+        ex = {k: torch.stack([e[k] for e in ext]) for k in ext[0]}
+        r = Rollout(obs={"a": obs}, actions={"a": torch.stack(acts)}, extras={"a": ex},
+                    rewards={"a": torch.randn(T, E, 3)}, dones=torch.zeros(T, E, dtype=torch.bool), macro={})
+        torch.manual_seed(2)
+        stats[name] = ppo.update(r, "a")
+        assert all(math.isfinite(v) for v in stats[name].values())
+    for k in ("policy_loss", "value_loss", "entropy"):
+        assert abs(stats["closed"][k] - stats["autograd"][k]) <= 1e-5 * (1 + abs(stats["autograd"][k]))
+    with pytest.raises(ConfigError, match="matmul_dtype"):
+        PPOConfig(matmul_dtype="float16")

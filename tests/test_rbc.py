@@ -251,12 +251,18 @@ def test_bench_rbc_cli_json_and_bad_flags(capsys):
     from macrobook.cli import main
 
     assert main(["bench", "rbc", "--json", "--num-envs", "1", "--min-seconds", "0.01", "--train-envs", "1",
-                 "--epsilon-budget-s", "0", "--threads", "1"]) == 0
+                 "--epsilon-budget-s", "0", "--threads", "1", "--design-envs", "1", "--design-iterations", "1"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["threads"] == 1 and [r["num_envs"] for r in out["results"]] == [1]
     assert out["results"][0]["agents_per_env"] == 111 and out["training"]["agent_steps_per_s"] > 0
     assert "time_to_epsilon" not in out                                  # a zero budget skips it
-    for flag, value in (("--threads", "0"), ("--epsilon-envs", "0"), ("--epsilon-br-iterations", "0")):
+    (designs,) = out["training_designs"]                                 # the designs, side by side
+    assert designs["num_envs"] == 1 and len(designs["designs"]) == 3
+    assert all(d["agent_steps_per_s"] > 0 and set(d["seconds_per_iteration"]) == {"rollout", "consumer", "firm", "government"}
+               for d in designs["designs"].values())
+    assert designs["consumer_networks_floor"]["agent_steps_per_s"] > 0
+    for flag, value in (("--threads", "0"), ("--epsilon-envs", "0"), ("--epsilon-br-iterations", "0"),
+                        ("--design-envs", "0"), ("--design-iterations", "0")):
         assert main(["bench", "rbc", flag, value]) == 2
         assert flag in capsys.readouterr().err
 
@@ -299,6 +305,11 @@ def test_consumer_gate_delays_firms_and_government_in_training():
 
 def test_bad_gate_settings_raise():
     from macrobook.recipes.rbc import RBCTrainConfig
+
+    with pytest.raises(ConfigError, match="matmul_dtype"):
+        RBCTrainConfig(matmul_dtype="half")
+    with pytest.raises(ConfigError, match="analytic_heads"):
+        RBCTrainConfig(analytic_heads=1)
 
     with pytest.raises(ConfigError, match="consumer_gate"):
         RBCTrainConfig(consumer_gate=1.0)

@@ -26,6 +26,12 @@ linear learning-rate annealing is left to the caller (``ppo.set_lr``); optional 
 "Time limits in reinforcement learning"): the TD target at a restart is
 ``r_t + gamma * V(final_obs_t)``, so an economy that restarts only to refresh its states (the
 household's random "death" in Chapter 1 with ``gamma = beta``) adds no noise to the targets.
+
+Two options for speed, both off by default: ``analytic_heads`` computes a MultiDiscrete policy's
+log-probabilities and entropy with their gradients written out (:meth:`macrobook.nets.MultiCategorical.log_prob_entropy`;
+Chapter 6's consumers use it), and ``matmul_dtype="bfloat16"`` runs the networks' matrix products in
+bfloat16 under ``torch.autocast`` while distributions, losses and the optimiser stay in float32
+(``python -m macrobook bench rbc`` measures both side by side).
 """
 from __future__ import annotations
 
@@ -37,7 +43,7 @@ from torch import nn
 
 from ..config import Config, ConfigError, check, check_choice, check_float, check_int
 from ..contract import AgentSpec
-from ..nets import ACTIVATIONS, Actor, Critic
+from ..nets import ACTIVATIONS, Actor, Critic, full_precision
 from ..utils import resolve_device
 
 
@@ -62,6 +68,12 @@ class PPOConfig(Config):
     #: anneal the learning rate linearly from ``lr`` to ``lr * lr_floor`` over this many updates (None: constant)
     anneal_updates: int | None = None
     lr_floor: float = 0.05
+    #: a MultiDiscrete policy's log-probabilities and entropy with gradients in closed form (fewer passes
+    #: over the logits; equal to autograd's up to float rounding, so a run's numbers change in the last bits)
+    analytic_heads: bool = False
+    #: "bfloat16": the networks' matrix products in bfloat16 (``torch.autocast``; AMX or AVX-512 BF16 on recent
+    #: CPUs, tensor cores on GPUs), in acting and in updates alike; outputs, losses and optimiser in float32
+    matmul_dtype: str = "float32"
 
     def validate(self):
         check_float(self, "lr", min=0, min_open=True)
@@ -83,6 +95,8 @@ class PPOConfig(Config):
         if self.anneal_updates is not None:
             check_int(self, "anneal_updates", min=1)
         check_float(self, "lr_floor", min=0, max=1)
+        check(isinstance(self.analytic_heads, bool), self, "analytic_heads", "True or False")
+        check_choice(self, "matmul_dtype", ["float32", "bfloat16"])
 
 
 def gae(rewards: torch.Tensor, values: torch.Tensor, dones: torch.Tensor, last_value: torch.Tensor,
@@ -126,8 +140,15 @@ class PPO:
     @torch.no_grad()
     def act(self, obs: torch.Tensor, deterministic: bool = False):
         """obs [E, n, d] -> (env action [E, n, ...], extras {logp, value, action})."""
-        a, logp = self.actor.act(obs, deterministic)
-        return self.actor.to_env(a), {"action": a, "logp": logp, "value": self.critic(obs)}
+        with self._autocast():
+            a, logp = self.actor.act(obs, deterministic)
+            value = full_precision(self.critic(obs))
+        return self.actor.to_env(a), {"action": a, "logp": logp, "value": value}
+
+    def _autocast(self):
+        """Matrix products in ``PPOConfig.matmul_dtype`` (a no-op context for float32)."""
+        low = self.config.matmul_dtype == "bfloat16"
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=low)
 
     def policy(self, obs: torch.Tensor, deterministic: bool = True) -> torch.Tensor:
         """The action the economy receives, for evaluation and analysis."""
@@ -145,14 +166,14 @@ class PPO:
         old_logp, old_v = ex["logp"], ex["value"]           # [T, E, n]
         rewards = rollout.rewards[agent_type] * c.reward_scale
         dones = rollout.dones.float().unsqueeze(-1).expand(T, E, n)
-        with torch.no_grad():
-            last_v = self.critic(obs[-1])
+        with torch.no_grad(), self._autocast():
+            last_v = full_precision(self.critic(obs[-1]))
             if c.bootstrap_on_done:
                 if rollout.final_obs is None:
                     raise ValueError("PPOConfig.bootstrap_on_done=True needs an economy that reports "
                                      "info['final_obs'] (the observation before a restart)")
                 # r_t + gamma * V(s_final) where the episode restarted; GAE below then cuts the chain
-                rewards = rewards + c.gamma * dones * self.critic(rollout.final_obs[agent_type])
+                rewards = rewards + c.gamma * dones * full_precision(self.critic(rollout.final_obs[agent_type]))
         adv, ret = gae(rewards.reshape(T, E * n), old_v.reshape(T, E * n), dones.reshape(T, E * n),
                        last_v.reshape(E * n), c.gamma, c.gae_lambda)
 
@@ -177,7 +198,9 @@ class PPO:
             for start in range(0, N, mb_size):
                 sl = slice(start, start + mb_size)
                 mb_obs = e_obs[sl]
-                logp, ent = self.actor.evaluate(mb_obs, e_act[sl])
+                with self._autocast():
+                    logp, ent = self.actor.evaluate(mb_obs, e_act[sl], c.analytic_heads)
+                    v = full_precision(self.critic(mb_obs))
                 a = e_adv[sl]
                 if c.normalize_advantages and a.numel() > 1:
                     a = (a - a.mean()) / (a.std() + 1e-8)
@@ -185,7 +208,6 @@ class PPO:
                 ratio = log_ratio.exp()
                 pg_loss = -torch.min(ratio * a, ratio.clamp(1 - c.clip_eps, 1 + c.clip_eps) * a).mean()
 
-                v = self.critic(mb_obs)
                 ret, v_old = e_ret[sl], e_v[sl]
                 if c.vf_clip is not None:
                     v_clipped = v_old + (v - v_old).clamp(-c.vf_clip, c.vf_clip)

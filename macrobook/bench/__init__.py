@@ -43,6 +43,10 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
                     help="torch intra-op threads (default: torch's own choice, one per core)")
     ap.add_argument("--train-envs", type=int_arg("--train-envs", min=1), default=32,
                     help="rbc: economies for the training measurements")
+    ap.add_argument("--design-envs", type=int_arg("--design-envs", min=1), nargs="+", default=[16, 128], metavar="E",
+                    help="rbc: economies an iteration for the side-by-side training designs (default 16 128)")
+    ap.add_argument("--design-iterations", type=int_arg("--design-iterations", min=1), default=6,
+                    help="rbc: iterations of each training design (default 6; medians are reported)")
     ap.add_argument("--epsilon-budget-s", type=float_arg("--epsilon-budget-s", min=0.0), default=1200.0,
                     help="rbc: train until every type's epsilon is under the paper's bounds, at most this long (0 skips)")
     ap.add_argument("--epsilon-iterations", type=int_arg("--epsilon-iterations", min=1), default=900,
@@ -72,6 +76,12 @@ def main(args: argparse.Namespace) -> int:
         if "training" in r:
             print(f"training (rollout + updates): {r['training']['agent_steps_per_s']:,.0f} agent-steps/s "
                   f"at {r['training']['num_envs']} economies")
+        for d in r.get("training_designs", []):
+            floor = d["consumer_networks_floor"]["agent_steps_per_s"]
+            print(f"training designs at {d['num_envs']} economies an iteration (agent-steps/s; consumers' "
+                  f"networks alone: {floor:,.0f}):")
+            for name, v in d["designs"].items():
+                print(f"  {name:<40} {v['agent_steps_per_s']:>10,.0f}")
         if "time_to_epsilon" in r:
             t = r["time_to_epsilon"]
             print(f"epsilon bounds {'reached' if t['reached'] else 'NOT reached'} after {t['iterations']} "

@@ -177,6 +177,86 @@ def training_profile(device, num_envs: int = 16, hidden: int = 64, min_seconds: 
             "note": "the chapter's setting with every type learning: rollout + the three PPO updates"}
 
 
+#: the training designs ``bench rbc`` measures side by side: RBCTrainConfig overrides (the chapter's is the second)
+TRAINING_DESIGNS = {
+    "autograd heads": {"analytic_heads": False},
+    "closed-form heads (the chapter's)": {"analytic_heads": True},
+    "closed-form heads + bfloat16 products": {"analytic_heads": True, "matmul_dtype": "bfloat16"},
+}
+
+
+def training_designs(device, num_envs: int = 16, hidden: int = 64, iterations: int = 6) -> dict:
+    """The designs of :data:`TRAINING_DESIGNS` in one process, their iterations interleaved (design A's,
+    then B's, then C's, ``iterations`` times), past the point where the government learns, so every type
+    updates. Reports, per design, the median seconds of each part of an iteration (rollout, each type's
+    update) and agent-steps per second from their total.
+
+    ``consumer_networks_floor``: the consumers' actor and critic alone, forward and backward on the same
+    number of samples as one consumer update (``epochs`` passes of ``minibatches`` minibatches), in float32;
+    the agent-steps per second a whole iteration would reach if everything else (rollout, the categorical
+    heads, the optimiser, the firms and government) took no time. It bounds what any float32 rewrite of
+    the update can reach with these networks on this machine."""
+    import time
+
+    from ..recipes.rbc import RBCTrainConfig, make_trainer
+
+    sync = (lambda: torch.cuda.synchronize(device)) if torch.device(device).type == "cuda" else (lambda: None)
+    trainers = {}
+    for name, over in TRAINING_DESIGNS.items():
+        tr = make_trainer(RBCTrainConfig(iterations=900, num_envs=num_envs, hidden=hidden, **over), seed=0, device=device)
+        tr.progress = False
+        tr.iteration = tr.curriculum.start("government") + 1
+        tr.train(1)                                     # warm-up
+        trainers[name] = tr
+    parts = {name: {"rollout": [], "consumer": [], "firm": [], "government": []} for name in trainers}
+    for _ in range(iterations):
+        for name, tr in trainers.items():
+            t0 = time.perf_counter()
+            rollout = tr.collect()
+            sync()
+            parts[name]["rollout"].append(time.perf_counter() - t0)
+            for k in tr.active_types():
+                t0 = time.perf_counter()
+                tr.learners[k].update(rollout, k)
+                sync()
+                parts[name][k].append(time.perf_counter() - t0)
+            tr.iteration += 1
+    tr = next(iter(trainers.values()))
+    agents = tr.economy.num_consumers + tr.economy.num_firms + 1
+    steps = num_envs * tr.economy.config.episode_length * agents
+    out = {}
+    for name, p in parts.items():
+        med = {k: sorted(v)[len(v) // 2] for k, v in p.items() if v}
+        out[name] = {"seconds_per_iteration": med, "agent_steps_per_s": steps / sum(med.values())}
+
+    # the floor: the consumers' two networks alone, as many samples as one update passes over
+    learner = tr.learners["consumer"]
+    c = learner.config
+    N = num_envs * tr.economy.config.episode_length * tr.economy.num_consumers
+    mb = max(1, N // c.minibatches)
+    x = torch.randn(mb, learner.spec.obs_dim, device=device)
+    params = list(learner.actor.parameters()) + list(learner.critic.parameters())
+
+    def networks():
+        for _ in range(c.epochs * -(-N // mb)):
+            logits = learner.actor.head.linear(learner.actor.act_fn(learner.actor.trunk(x)))
+            (logits.sum() + learner.critic(x).sum()).backward()
+        sync()
+
+    networks()
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        networks()
+        times.append(time.perf_counter() - t0)
+    for p_ in params:
+        p_.grad = None
+    floor = sorted(times)[1]
+    return {"num_envs": num_envs, "hidden": hidden, "iterations": iterations, "designs": out,
+            "consumer_networks_floor": {"seconds_per_iteration": floor, "agent_steps_per_s": steps / floor},
+            "note": "designs interleaved in one process; medians over iterations; every type learning"}
+
+
 def bench_extra(device, args) -> dict:
     """Training throughput and the wall time to the paper's epsilon bounds, for ``bench rbc``.
 
@@ -207,7 +287,11 @@ def bench_extra(device, args) -> dict:
                         "agent_steps_per_s": steps * agents / secs,
                         "note": "rollout + PPO update of all three types (no curriculum)"},
            "training_chapter_setting": training_profile(device, num_envs=16, hidden=hidden,
-                                                        min_seconds=getattr(args, "min_seconds", 0.5))}
+                                                        min_seconds=getattr(args, "min_seconds", 0.5)),
+           # the chapter's 16 economies an iteration and the authors' 128 (Curry et al. 2022)
+           "training_designs": [training_designs(device, num_envs=e, hidden=hidden,
+                                                 iterations=int(getattr(args, "design_iterations", 6)))
+                                for e in getattr(args, "design_envs", (16, 128))]}
     budget = float(getattr(args, "epsilon_budget_s", 0.0) or 0.0)
     if budget > 0:
         # Chapter 6's full setting: the curricula over ``--epsilon-iterations`` iterations of

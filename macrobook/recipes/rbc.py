@@ -81,6 +81,8 @@ class RBCTrainConfig(Config):
     # ours, off by default: firms wait until consumers have learned something (see RBCCurriculum)
     consumer_gate: float = 0.0     # > 0: firms start once consumer entropy <= this share of uniform play's
     gate_deadline: float = 0.5     # ... or at this fraction of the run, whichever comes first
+    analytic_heads: bool = True    # consumers' log-probabilities and entropies with closed-form gradients (speed)
+    matmul_dtype: str = "float32"  # "bfloat16": the networks' matrix products in bfloat16 (speed; numbers change)
 
     def validate(self):
         check_int(self, "iterations", min=1)
@@ -106,6 +108,8 @@ class RBCTrainConfig(Config):
         check_float(self, "productivity_sigma", min=0.0)
         check_float(self, "consumer_gate", min=0.0, max=1.0, max_open=True)
         check_float(self, "gate_deadline", min=0.0, max=1.0)
+        check(isinstance(self.analytic_heads, bool), self, "analytic_heads", "True or False")
+        check_choice(self, "matmul_dtype", ["float32", "bfloat16"])
         check(self.consumer_gate == 0 or self.gate_deadline >= self.firm_start, self, "gate_deadline",
               f">= firm_start={self.firm_start} when consumer_gate is on")
 
@@ -234,7 +238,8 @@ def make_trainer(config: RBCTrainConfig, seed: int = 0, device="auto", progress:
         pc = PPOConfig(lr=config.government_lr if k == "government" else config.lr, gamma=config.gamma,
                        gae_lambda=0.95, clip_eps=config.clip_eps, epochs=config.epochs,
                        minibatches=1 if k == "government" else config.minibatches, ent_coef=config.ent_start,
-                       vf_clip=None, max_grad_norm=2.0, hidden=(config.hidden, config.hidden), activation="relu")
+                       vf_clip=None, max_grad_norm=2.0, hidden=(config.hidden, config.hidden), activation="relu",
+                       analytic_heads=config.analytic_heads, matmul_dtype=config.matmul_dtype)
         learners[k] = PPO(spec, pc, device=econ.device)
     curriculum = RBCCurriculum(config)
     trainer = Trainer(econ, learners, curriculum=curriculum, rollout_len=econ.config.episode_length,
@@ -296,12 +301,15 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--no-curriculum", action="store_true", help="train every type from the start on the full model")
     ap.add_argument("--hidden", type=int_arg("--hidden", min=1), default=64, help="hidden units per layer (default 64)")
     ap.add_argument("--fixed-tax", type=float_arg("--fixed-tax", min=-1.0, max=1.0), default=-1.0, help="fix both tax rates at this value (default: learned)")
+    ap.add_argument("--matmul-dtype", choices=["float32", "bfloat16"], default="float32",
+                    help="the networks' matrix products: float32 (default, the chapter's) or bfloat16 (faster on "
+                         "CPUs with AMX or AVX-512 BF16 and on GPUs; the numbers change)")
 
 
 def _config(args) -> RBCTrainConfig:
     return RBCTrainConfig(iterations=int(args.epochs), num_envs=int(args.num_envs), variant=args.variant,
                           curriculum=not bool(args.no_curriculum), hidden=int(args.hidden),
-                          fixed_tax=float(args.fixed_tax))
+                          fixed_tax=float(args.fixed_tax), matmul_dtype=getattr(args, "matmul_dtype", "float32"))
 
 
 def build(args) -> Trainer:
