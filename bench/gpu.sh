@@ -22,9 +22,10 @@ cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 if [ "${GPU_SH_SMOKE:-0}" = 1 ]; then
-  DEV=cpu; SIZES="1 4"; TRAIN_ENVS=2; ITERS=4; HIDDEN=16; MINSEC=0.05
+  DEV=cpu; SIZES="1 4"; TRAIN_ENVS=2; ITERS=4; HIDDEN=16; MINSEC=0.05; DESIGN_ENVS="1"; DESIGN_ITERS=1
 else
   DEV=cuda; SIZES="1 1024 4096 16384 65536"; TRAIN_ENVS=4096; ITERS=60; HIDDEN=128; MINSEC=2
+  DESIGN_ENVS="128 4096"; DESIGN_ITERS=6
   "$PY" - <<'PYCHECK'
 import sys, torch
 if not torch.cuda.is_available():
@@ -32,10 +33,12 @@ if not torch.cuda.is_available():
 print("GPU:", torch.cuda.get_device_name(0), "torch", torch.__version__)
 PYCHECK
 fi
-# 1. step + every policy's forward pass, batched, at GPU scale (loop timed at the smallest size only)
+# 1. step + every policy's forward pass, batched, at GPU scale (loop timed at the smallest size only), and
+#    the training designs (autograd heads, closed-form heads, + bfloat16 products) side by side
 # shellcheck disable=SC2086
 "$PY" -m macrobook bench rbc --device "$DEV" --num-envs $SIZES --loop-max-envs 1 --min-seconds "$MINSEC" \
-  --train-envs "$TRAIN_ENVS" --epsilon-budget-s 0 --json > "$out/bench-rbc-gpu.json"
+  --train-envs "$TRAIN_ENVS" --epsilon-budget-s 0 --design-envs $DESIGN_ENVS --design-iterations "$DESIGN_ITERS" \
+  --json > "$out/bench-rbc-gpu.json"
 # 2. a chapter-sized training run (the chapter's curricula) at 4096 economies, timed
 "$PY" - "$out/train-rbc-gpu.json" "$DEV" "$TRAIN_ENVS" "$ITERS" "$HIDDEN" <<'PYTRAIN'
 import json, sys, time, torch

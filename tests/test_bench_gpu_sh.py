@@ -20,6 +20,7 @@ def test_gpu_sh_smoke_writes_both_json_files(tmp_path):
     bench = json.loads((tmp_path / "out" / "bench-rbc-gpu.json").read_text())
     train = json.loads((tmp_path / "out" / "train-rbc-gpu.json").read_text())
     assert bench["economy"] == "rbc" and bench["results"][0]["loop_agent_steps_per_s"] > 0
+    assert [d["num_envs"] for d in bench["training_designs"]] == [1] and len(bench["training_designs"][0]["designs"]) == 3
     assert train["agent_steps_per_s"] > 0 and train["iterations"] == 2
 
 
