@@ -85,3 +85,25 @@ def test_book_executes_two_notebooks_side_by_side(tmp_path):
         spans.append(json.loads("".join(cell["outputs"][0]["text"])))
     first, second = sorted(spans, key=lambda s: s["start"])
     assert second["start"] < first["end"], "the two notebooks ran one after the other"
+
+
+def test_rbc_relations_tried_names_its_variants_and_fits_like_the_chapter():
+    """tools/rbc_relations_tried.py: an unknown variant is refused in one line naming the choices; its fit is
+    the chapter's (slope of a least-squares line and r^2), with no fit where a variable does not vary."""
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    root = Path(__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, str(root / "tools" / "rbc_relations_tried.py"), "no such design"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and "VARIANT must be one of" in r.stderr and "consumer gate 0.9" in r.stderr
+    sys.path.insert(0, str(root / "tools"))
+    try:
+        from rbc_relations_tried import fit
+    finally:
+        sys.path.remove(str(root / "tools"))
+    slope, r2 = fit([1.0, 2.0, 3.0, 4.0], [2.0, 1.0, 0.5, -1.0])
+    assert np.isclose(slope, -0.95) and 0.9 < r2 < 1.0
+    assert all(np.isnan(fit([1.0, 1.0], [0.0, 2.0])))
