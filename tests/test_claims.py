@@ -72,3 +72,20 @@ def test_values_come_from_the_notebooks_outputs_glue_and_metadata():
     assert cc.extract({"id": "c", "source": {"meta": "macrobook.stored_outputs.seconds"}}, nb) == 120.0
     assert cc.sentence({"id": "d", "says": "took {value:.0f} minutes", "scale": 1 / 60}, 120.0) == "took 2 minutes"
     assert cc.sentence({"id": "e", "says": {"sign": {"negative": "cuts", "zero": "keeps", "positive": "raises"}}}, -1) == "cuts"
+
+
+def test_table_claims_read_the_last_matching_row_and_fail_when_it_moves(tmp_path):
+    """A claim about a tool's committed CSV (a design the chapter does not use) takes its value from the
+    latest row for that design; a rerun whose number moved makes the README wrong until it is edited."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "t.csv").write_text("variant,slope\na,1.5\nb,-2.0\na,0.25\n")
+    claim = {"id": "t", "source": {"table": "data/t.csv", "row": {"variant": "a"}, "column": "slope"},
+             "says": "slope {value:+.2f} here", "files": ["README.md"]}
+    assert cc.from_table(claim, root=tmp_path) == 0.25
+    assert cc.from_table(dict(claim, source=dict(claim["source"], row={"variant": "zz"})), root=tmp_path) is None
+    (tmp_path / "README.md").write_text("the slope +0.25 here")
+    assert cc.check([claim], {"t": 0.25}, root=tmp_path) == []
+    bad = cc.check([claim], {"t": 1.5}, root=tmp_path)
+    assert bad and bad[0].startswith("t: README.md does not say \"slope +1.50 here\" (data/t.csv computed 1.5)"), bad
+    missing = cc.check([claim], {"t": None}, root=tmp_path)
+    assert missing and "run the tool that writes it" in missing[0]

@@ -245,6 +245,16 @@ def test_bench_case_runs_both_implementations():
     case.loop_step()
 
 
+def test_linear_flops_counts_forward_and_backward_products():
+    """2*in*out per layer for the forward product and for the weights' gradient, and for the input's
+    gradient too except in the first layer (its input is data): checked by hand on a 3-4-2 network."""
+    from macrobook.bench.rbc import linear_flops
+
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    assert linear_flops([net], 1) == 2 * 3 * 4 * 2 + 2 * 4 * 2 * 3
+    assert linear_flops([net, net], 10) == 2 * 10 * linear_flops([net], 1)
+
+
 def test_bench_rbc_cli_json_and_bad_flags(capsys):
     import json
 
@@ -261,6 +271,9 @@ def test_bench_rbc_cli_json_and_bad_flags(capsys):
     assert all(d["agent_steps_per_s"] > 0 and set(d["seconds_per_iteration"]) == {"rollout", "consumer", "firm", "government"}
                for d in designs["designs"].values())
     assert designs["consumer_networks_floor"]["agent_steps_per_s"] > 0
+    fl = designs["consumer_networks_floor"]                              # their arithmetic and its rate
+    assert fl["gflop_per_iteration"] > 0 and fl["gflops"] > 0 and fl["gflops_needed_for_400k"] > 0
+    assert out["matmul_gflops"]["float32"] > 0 and out["matmul_gflops"]["bfloat16"] > 0
     for flag, value in (("--threads", "0"), ("--epsilon-envs", "0"), ("--epsilon-br-iterations", "0"),
                         ("--design-envs", "0"), ("--design-iterations", "0")):
         assert main(["bench", "rbc", flag, value]) == 2

@@ -10,7 +10,10 @@ fails when the page does not contain that sentence. A quantity comes from one of
 
 - ``glue: NAME``     a value the chapter stored with myst-nb's ``glue`` (its text/plain output);
 - ``output: REGEX``  the first group of a regular expression over the chapter's printed outputs;
-- ``meta: a.b.c``    a field of the notebook's metadata (e.g. ``macrobook.stored_outputs.seconds``).
+- ``meta: a.b.c``    a field of the notebook's metadata (e.g. ``macrobook.stored_outputs.seconds``);
+- ``table: FILE``    with ``row: {column: value}`` and ``column: NAME``: a cell of a committed CSV file that a
+  tool writes (e.g. ``data/rbc_relations_tried.csv``), from the last row that matches ``row`` (the files
+  are append-only logs, so the last row is the latest run). Such a claim names no chapter.
 
 A claim's ``says`` is either a format string (``"{value:.0f} minutes"``; ``scale`` multiplies the
 value first) or a mapping from the value's ``sign`` (``negative``/``zero``/``positive``) or from
@@ -25,6 +28,7 @@ full build whose results moved fails ``make book`` until the sentence is updated
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import re
 import sys
@@ -88,6 +92,25 @@ def extract(claim: dict, nb: dict):
     raise ValueError(f"claim {claim['id']}: source must be glue, output or meta, got {src}")
 
 
+def from_table(claim: dict, root: Path = ROOT):
+    """The quantity of a ``table`` claim: ``column`` of the last row of the CSV matching ``row``."""
+    src = claim["source"]
+    path = root / src["table"]
+    if not path.exists():
+        return None
+    with open(path, newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if all(r.get(k) == str(v) for k, v in src["row"].items())]
+    if not rows:
+        return None
+    if src["column"] not in rows[-1]:
+        raise ValueError(f"claim {claim['id']}: {src['table']} has no column {src['column']!r}")
+    return _number(rows[-1][src["column"]])
+
+
+def _where(claim: dict) -> str:
+    return claim.get("chapter") or claim["source"].get("table", "?")
+
+
 def sentence(claim: dict, value) -> str:
     """The words the page must contain, given the computed value."""
     says = claim["says"]
@@ -129,6 +152,9 @@ def values(claims: list[dict], executed: Path | None = None, record: dict | None
     """{claim id: value}: from the executed notebooks when given, else from the record."""
     out = {}
     for c in claims:
+        if "table" in c["source"]:
+            out[c["id"]] = from_table(c)
+            continue
         nb = notebook_for(c["chapter"], executed)
         if nb is not None:
             out[c["id"]] = extract(c, nb)
@@ -145,12 +171,13 @@ def check(claims: list[dict], vals: dict, root: Path = ROOT) -> list[str]:
     for c in claims:
         v = vals.get(c["id"])
         if v is None:
-            bad.append(f"{c['id']}: no computed value for it in {c['chapter']} (run `make book`, which records it)")
+            how = ("run the tool that writes it" if "table" in c["source"] else "run `make book`, which records it")
+            bad.append(f"{c['id']}: no computed value for it in {_where(c)} ({how})")
             continue
         want = sentence(c, v)
         for f in c["files"]:
             if _flat(want) not in _flat((root / f).read_text()):
-                bad.append(f"{c['id']}: {f} does not say \"{want}\" ({c['chapter']} computed {v!r})")
+                bad.append(f"{c['id']}: {f} does not say \"{want}\" ({_where(c)} computed {v!r})")
     return bad
 
 
@@ -164,8 +191,9 @@ def main(argv=None) -> int:
     record = json.loads(RECORD.read_text()) if RECORD.exists() else {"values": {}}
     vals = values(claims, Path(args.executed) if args.executed else None, record)
     if args.write_record:
+        by_id = {c["id"]: c for c in claims}
         merged = dict(record.get("values", {}))
-        merged.update({k: v for k, v in vals.items() if v is not None})
+        merged.update({k: v for k, v in vals.items() if v is not None and "table" not in by_id[k]["source"]})
         merged = {k: merged[k] for k in sorted(merged) if k in {c["id"] for c in claims}}
         RECORD.parent.mkdir(parents=True, exist_ok=True)
         RECORD.write_text(json.dumps({"note": "values the full-setting build computed for book/claims.yml "
@@ -174,7 +202,7 @@ def main(argv=None) -> int:
     bad = check(claims, vals)
     for c in claims:
         print(f"{'ok ' if not any(b.startswith(c['id'] + ':') for b in bad) else 'BAD'} {c['id']}: "
-              f"{c['chapter']} computed {vals.get(c['id'])!r}")
+              f"{_where(c)} computed {vals.get(c['id'])!r}")
     if bad:
         print("\nclaims that disagree with what the chapters computed:\n  " + "\n  ".join(bad), file=sys.stderr)
         return 1

@@ -82,6 +82,14 @@ def main(args: argparse.Namespace) -> int:
                   f"networks alone: {floor:,.0f}):")
             for name, v in d["designs"].items():
                 print(f"  {name:<40} {v['agent_steps_per_s']:>10,.0f}")
+            fl = d["consumer_networks_floor"]
+            if "gflops" in fl:
+                print(f"  consumers' networks: {fl['gflop_per_iteration']:.2f} GFLOP an iteration at {fl['gflops']:.0f} "
+                      f"GFLOP/s; 400k agent-steps/s needs {fl['gflops_needed_for_400k']:.0f} GFLOP/s for them alone")
+        if "matmul_gflops" in r:
+            m = r["matmul_gflops"]
+            print(f"large matrix product on this machine: {m['float32']:.0f} GFLOP/s float32, "
+                  f"{m['bfloat16']:.0f} GFLOP/s bfloat16")
         if "time_to_epsilon" in r:
             t = r["time_to_epsilon"]
             print(f"epsilon bounds {'reached' if t['reached'] else 'NOT reached'} after {t['iterations']} "

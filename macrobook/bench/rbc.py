@@ -177,6 +177,38 @@ def training_profile(device, num_envs: int = 16, hidden: int = 64, min_seconds: 
             "note": "the chapter's setting with every type learning: rollout + the three PPO updates"}
 
 
+def linear_flops(modules, samples: int) -> float:
+    """Floating-point operations of the ``nn.Linear`` layers in ``modules`` (each a network whose first
+    layer reads data), forward and backward, over ``samples`` samples: per layer ``2 * in * out`` for the
+    forward product, as much for the weights' gradient, and as much again for the input's gradient except
+    in a network's first layer. Biases and activations are left out (a few percent here)."""
+    total = 0
+    for net in modules:
+        layers = [m for m in net.modules() if isinstance(m, torch.nn.Linear)]
+        for i, lin in enumerate(layers):
+            total += 2 * lin.in_features * lin.out_features * (2 if i == 0 else 3)
+    return float(total) * samples
+
+
+def matmul_rate(device, dtype: torch.dtype = torch.float32, n: int = 1024, min_seconds: float = 0.5) -> float:
+    """This machine's rate for one large square matrix product (``n`` x ``n``) in ``dtype``, in GFLOP/s:
+    the practical ceiling for any network's arithmetic here."""
+    import time
+
+    sync = (lambda: torch.cuda.synchronize(device)) if torch.device(device).type == "cuda" else (lambda: None)
+    g = torch.Generator(device="cpu").manual_seed(0)
+    a = torch.randn(n, n, generator=g).to(device=device, dtype=dtype)
+    b = torch.randn(n, n, generator=g).to(device=device, dtype=dtype)
+    a @ b
+    sync()
+    k, t0 = 0, time.perf_counter()
+    while k < 3 or time.perf_counter() - t0 < min_seconds:
+        a @ b
+        k += 1
+    sync()
+    return 2.0 * n ** 3 * k / (time.perf_counter() - t0) / 1e9
+
+
 #: the training designs ``bench rbc`` measures side by side: RBCTrainConfig overrides (the chapter's is the second)
 TRAINING_DESIGNS = {
     "autograd heads": {"analytic_heads": False},
@@ -190,6 +222,10 @@ def training_designs(device, num_envs: int = 16, hidden: int = 64, iterations: i
     then B's, then C's, ``iterations`` times), past the point where the government learns, so every type
     updates. Reports, per design, the median seconds of each part of an iteration (rollout, each type's
     update) and agent-steps per second from their total.
+
+    ``consumer_networks_floor`` also reports their arithmetic (:func:`linear_flops`), the rate the floor
+    ran at, and the rate they alone would need for 400k agent-steps per second, to set against this
+    machine's large-matrix rate (``matmul_gflops`` in :func:`bench_extra`).
 
     ``consumer_networks_floor``: the consumers' actor and critic alone, forward and backward on the same
     number of samples as one consumer update (``epochs`` passes of ``minibatches`` minibatches), in float32;
@@ -252,8 +288,12 @@ def training_designs(device, num_envs: int = 16, hidden: int = 64, iterations: i
     for p_ in params:
         p_.grad = None
     floor = sorted(times)[1]
+    flops = linear_flops([learner.actor, learner.critic], c.epochs * -(-N // mb) * mb)
     return {"num_envs": num_envs, "hidden": hidden, "iterations": iterations, "designs": out,
-            "consumer_networks_floor": {"seconds_per_iteration": floor, "agent_steps_per_s": steps / floor},
+            "consumer_networks_floor": {"seconds_per_iteration": floor, "agent_steps_per_s": steps / floor,
+                                        "gflop_per_iteration": flops / 1e9, "gflops": flops / floor / 1e9,
+                                        # the rate the networks alone would need for 400k if nothing else took time
+                                        "gflops_needed_for_400k": flops / (steps / 4e5) / 1e9},
             "note": "designs interleaved in one process; medians over iterations; every type learning"}
 
 
@@ -291,7 +331,10 @@ def bench_extra(device, args) -> dict:
            # the chapter's 16 economies an iteration and the authors' 128 (Curry et al. 2022)
            "training_designs": [training_designs(device, num_envs=e, hidden=hidden,
                                                  iterations=int(getattr(args, "design_iterations", 6)))
-                                for e in getattr(args, "design_envs", (16, 128))]}
+                                for e in getattr(args, "design_envs", (16, 128))],
+           # this machine's rate for one large matrix product: the ceiling for the networks' arithmetic
+           "matmul_gflops": {dt: matmul_rate(device, getattr(torch, dt), min_seconds=getattr(args, "min_seconds", 0.5))
+                             for dt in ("float32", "bfloat16")}}
     budget = float(getattr(args, "epsilon_budget_s", 0.0) or 0.0)
     if budget > 0:
         # Chapter 6's full setting: the curricula over ``--epsilon-iterations`` iterations of
