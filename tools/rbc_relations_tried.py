@@ -64,6 +64,9 @@ def main(argv):
         S = rollout_summary(tr, episodes=2, seed=1000 + s, num_envs=16)      # as the chapter's train_run
         for f in range(10):
             points.append({k: S[f"firm_{k}"][:, f].mean().item() for k in ("price", "sales", "wage", "hours")})
+    for k in ("price", "sales", "wage", "hours"):
+        if np.std([p[k] for p in points]) == 0:     # a fit over it is undefined (nan): say which
+            print(f"every firm of every seed has the same mean {k}, {points[0][k]:g}: no fit against it")
     ps = fit([p["price"] for p in points], [p["sales"] for p in points])
     wh = fit([p["wage"] for p in points], [p["hours"] for p in points])
     row = {"variant": variant, "seeds": " ".join(map(str, seeds)),
