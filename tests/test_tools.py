@@ -107,3 +107,34 @@ def test_rbc_relations_tried_names_its_variants_and_fits_like_the_chapter():
     slope, r2 = fit([1.0, 2.0, 3.0, 4.0], [2.0, 1.0, 0.5, -1.0])
     assert np.isclose(slope, -0.95) and 0.9 < r2 < 1.0
     assert all(np.isnan(fit([1.0, 1.0], [0.0, 2.0])))
+
+
+def test_rbc_relations_tried_rows_carry_each_seeds_slope_and_name_what_does_not_vary(tmp_path):
+    """A row holds the pooled fits, each seed's own slopes (the spread a verdict needs) and the variables
+    with no spread across firms; a file written before those columns existed is rewritten, not mixed."""
+    import csv
+    import sys
+
+    import numpy as np
+
+    root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root / "tools"))
+    try:
+        import rbc_relations_tried as rt
+    finally:
+        sys.path.remove(str(root / "tools"))
+    firm = lambda price, sales, wage, hours: dict(price=price, sales=sales, wage=wage, hours=hours)  # noqa: E731
+    points = {0: [firm(2500.0, 10.0, 10.0, 100.0), firm(2500.0, 20.0, 20.0, 300.0)],
+              1: [firm(2500.0, 30.0, 10.0, 50.0), firm(2500.0, 10.0, 20.0, 30.0)]}
+    row = rt.summarize("x", [0, 1], points, [20.0, 22.0], [5, 5], 1.0)
+    assert row["constant"] == "price" and np.isnan(row["price_sales_slope"])
+    assert row["wage_hours_slope_by_seed"] == "20 -2"                  # seed 0: +200/10; seed 1: -20/10
+    assert row["price_sales_slope_by_seed"] == "nan nan" and row["mean_consumer_entropy"] == 21.0
+    old = tmp_path / "t.csv"
+    old.write_text("variant,seeds,price_sales_slope\nold,0 1 2,1.5\n")
+    rt.append(old, row)
+    got = list(csv.DictReader(old.open()))
+    assert list(got[0]) == rt.FIELDS and got[0]["variant"] == "old" and got[0]["price_sales_slope"] == "1.5"
+    assert got[0]["constant"] == "" and got[1]["variant"] == "x" and got[1]["wage_hours_slope_by_seed"] == "20 -2"
+    rt.append(old, row)                                                # same header now: appended, kept
+    assert [r["variant"] for r in csv.DictReader(old.open())] == ["old", "x", "x"]

@@ -36,7 +36,9 @@ VARIANTS = {
 }
 OUT = ROOT / "data" / "rbc_relations_tried.csv"
 FIELDS = ["variant", "seeds", "price_sales_slope", "price_sales_r2", "wage_hours_slope", "wage_hours_r2",
-          "mean_price", "mean_consumer_entropy", "firm_start", "seconds"]
+          "mean_price", "mean_consumer_entropy", "firm_start", "seconds",
+          # added later (empty in older rows): each seed's own slopes, and the variables with no spread
+          "price_sales_slope_by_seed", "wage_hours_slope_by_seed", "constant"]
 
 
 def fit(x, y):
@@ -46,6 +48,26 @@ def fit(x, y):
     return float(np.polyfit(x, y, 1)[0]), float(np.corrcoef(x, y)[0, 1] ** 2)
 
 
+def summarize(variant: str, seeds, points: dict, ent, starts, seconds: float) -> dict:
+    """One CSV row: the fits pooled over the firms of all seeds (the chapter's), each seed's own slopes
+    (their spread), and the variables that do not vary across firms (a fit against them is nan).
+    ``points``: {seed: [{"price", "sales", "wage", "hours"} per firm]}."""
+    pooled = [p for s in seeds for p in points[s]]
+    col = lambda ps, k: [p[k] for p in ps]  # noqa: E731
+    ps = fit(col(pooled, "price"), col(pooled, "sales"))
+    wh = fit(col(pooled, "wage"), col(pooled, "hours"))
+    by_seed = {rel: " ".join(f"{fit(col(points[s], x), col(points[s], y))[0]:.4g}" for s in seeds)
+               for rel, x, y in (("price_sales", "price", "sales"), ("wage_hours", "wage", "hours"))}
+    return {"variant": variant, "seeds": " ".join(map(str, seeds)),
+            "price_sales_slope": round(ps[0], 4), "price_sales_r2": round(ps[1], 4),
+            "wage_hours_slope": round(wh[0], 4), "wage_hours_r2": round(wh[1], 4),
+            "mean_price": round(float(np.mean(col(pooled, "price"))), 1),
+            "mean_consumer_entropy": round(float(np.mean(ent)), 3), "firm_start": " ".join(map(str, starts)),
+            "seconds": round(seconds, 1),
+            "price_sales_slope_by_seed": by_seed["price_sales"], "wage_hours_slope_by_seed": by_seed["wage_hours"],
+            "constant": " ".join(k for k in ("price", "sales", "wage", "hours") if np.std(col(pooled, k)) == 0)}
+
+
 def main(argv):
     if not argv or argv[0] not in VARIANTS:
         sys.exit(f"rbc_relations_tried: VARIANT must be one of {sorted(VARIANTS)}")
@@ -53,7 +75,7 @@ def main(argv):
     reproducible_cpu(2)
     from macrobook.recipes.rbc import RBCTrainConfig, make_trainer, rollout_summary
 
-    points, ent, starts, t0 = [], [], [], time.perf_counter()
+    points, ent, starts, t0 = {}, [], [], time.perf_counter()
     for s in seeds:
         cfg = RBCTrainConfig(**{"iterations": 900, "num_envs": 16, "hidden": 64, **VARIANTS[variant]})
         tr = make_trainer(cfg, seed=s, device="cpu")
@@ -62,28 +84,31 @@ def main(argv):
         ent.append(float(log["entropy/consumer"].dropna().iloc[-10:].mean()))
         starts.append(tr.curriculum.start("firm"))
         S = rollout_summary(tr, episodes=2, seed=1000 + s, num_envs=16)      # as the chapter's train_run
-        for f in range(10):
-            points.append({k: S[f"firm_{k}"][:, f].mean().item() for k in ("price", "sales", "wage", "hours")})
-    for k in ("price", "sales", "wage", "hours"):
-        if np.std([p[k] for p in points]) == 0:     # a fit over it is undefined (nan): say which
-            print(f"every firm of every seed has the same mean {k}, {points[0][k]:g}: no fit against it")
-    ps = fit([p["price"] for p in points], [p["sales"] for p in points])
-    wh = fit([p["wage"] for p in points], [p["hours"] for p in points])
-    row = {"variant": variant, "seeds": " ".join(map(str, seeds)),
-           "price_sales_slope": round(ps[0], 4), "price_sales_r2": round(ps[1], 4),
-           "wage_hours_slope": round(wh[0], 4), "wage_hours_r2": round(wh[1], 4),
-           "mean_price": round(float(np.mean([p["price"] for p in points])), 1),
-           "mean_consumer_entropy": round(float(np.mean(ent)), 3), "firm_start": " ".join(map(str, starts)),
-           "seconds": round(time.perf_counter() - t0, 1)}
+        points[s] = [{k: S[f"firm_{k}"][:, f].mean().item() for k in ("price", "sales", "wage", "hours")}
+                     for f in range(S["firm_price"].shape[1])]
+    row = summarize(variant, seeds, points, ent, starts, time.perf_counter() - t0)
+    for k in row["constant"].split():
+        print(f"every firm of every seed has the same mean {k}: no fit against it")
     print(row)
-    with open(OUT, "a+", newline="") as fh:
+    append(OUT, row)
+
+
+def append(path: Path, row: dict) -> None:
+    """Add ``row`` to the CSV at ``path`` under a lock; a file written before a column was added is
+    rewritten with the current header first (its rows keep their values, the new columns empty)."""
+    with open(path, "a+", newline="") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         fh.seek(0)
-        new = not fh.read(1)
-        w = csv.DictWriter(fh, fieldnames=FIELDS)
-        if new:
+        old = list(csv.DictReader(fh))
+        fh.seek(0)
+        header = next(csv.reader(fh), None)
+        if header != FIELDS:
+            fh.seek(0)
+            fh.truncate()
+            w = csv.DictWriter(fh, fieldnames=FIELDS)
             w.writeheader()
-        w.writerow(row)
+            w.writerows({k: r.get(k) or "" for k in FIELDS} for r in old)
+        csv.DictWriter(fh, fieldnames=FIELDS).writerow(row)
 
 
 if __name__ == "__main__":
