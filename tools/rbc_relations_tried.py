@@ -6,8 +6,9 @@ the seeds; adds one row per design and seed set to data/rbc_relations_tried.csv.
 
     python tools/rbc_relations_tried.py VARIANT [SEEDS...]      # VARIANT: one of VARIANTS; seeds default 0 1 2
 
-About 100 s a run on two cores in the chapter's setting (about 12 and 17 minutes for the two 10x variants). Set ``MKL_CBWR=AUTO,STRICT MKL_DYNAMIC=FALSE OMP_DYNAMIC=FALSE`` (the book
-build's floating-point environment; :func:`macrobook.train.reproducible_cpu` sets them) and two threads to
+About 100 s a seed on two cores in the chapter's setting; about 13 minutes a seed for "10x samples, 128
+economies" and 18 for "10x samples, 10x iterations". Set ``MKL_CBWR=AUTO,STRICT MKL_DYNAMIC=FALSE
+OMP_DYNAMIC=FALSE`` (the book build's floating-point environment; :func:`macrobook.train.reproducible_cpu` sets them) and two threads to
 match the chapter: the "chapter's setting" row then repeats the chapter's stored fit.
 """
 import csv

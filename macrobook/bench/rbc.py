@@ -181,7 +181,7 @@ def linear_flops(modules, samples: int) -> float:
     """Floating-point operations of the ``nn.Linear`` layers in ``modules`` (each a network whose first
     layer reads data), forward and backward, over ``samples`` samples: per layer ``2 * in * out`` for the
     forward product, as much for the weights' gradient, and as much again for the input's gradient except
-    in a network's first layer. Biases and activations are left out (a few percent here)."""
+    in a network's first layer. Biases and activations are left out (one operation per output against ``2 * in`` for the product)."""
     total = 0
     for net in modules:
         layers = [m for m in net.modules() if isinstance(m, torch.nn.Linear)]
@@ -223,15 +223,14 @@ def training_designs(device, num_envs: int = 16, hidden: int = 64, iterations: i
     updates. Reports, per design, the median seconds of each part of an iteration (rollout, each type's
     update) and agent-steps per second from their total.
 
-    ``consumer_networks_floor`` also reports their arithmetic (:func:`linear_flops`), the rate the floor
-    ran at, and the rate they alone would need for 400k agent-steps per second, to set against this
-    machine's large-matrix rate (``matmul_gflops`` in :func:`bench_extra`).
-
     ``consumer_networks_floor``: the consumers' actor and critic alone, forward and backward on the same
     number of samples as one consumer update (``epochs`` passes of ``minibatches`` minibatches), in float32;
     the agent-steps per second a whole iteration would reach if everything else (rollout, the categorical
-    heads, the optimiser, the firms and government) took no time. It bounds what any float32 rewrite of
-    the update can reach with these networks on this machine."""
+    heads, the optimiser, the firms and government) took no time. It bounds what a float32 rewrite of
+    the update can reach with these networks run layer by layer on this machine. It also reports their arithmetic
+    (:func:`linear_flops`), the rate the floor ran at, and the rate they alone would need for 400k
+    agent-steps per second, to set against this machine's large-matrix rate (``matmul_gflops`` in
+    :func:`bench_extra`)."""
     import time
 
     from ..recipes.rbc import RBCTrainConfig, make_trainer
